@@ -1,0 +1,140 @@
+//! Command line: `advocate [--config FILE] [serve|migrate|scorecard ...]`.
+
+use crate::config::Settings;
+use crate::scorecard::file;
+use crate::startup::{open_store, Application};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "advocate",
+    version,
+    about = "Constituent advocacy email service"
+)]
+pub struct Cli {
+    /// Settings file layered over the defaults (environment variables still win).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web service (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Import or export a campaign's rubric and scorecards.
+    Scorecard {
+        #[command(subcommand)]
+        action: ScorecardCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScorecardCommand {
+    /// Import a campaign file (all or nothing; importing the same file twice changes nothing).
+    Import {
+        /// Campaign file (TOML), or - for standard input.
+        file: PathBuf,
+    },
+    /// Write a campaign file that `import` reads back unchanged.
+    Export {
+        /// Campaign slug (default: the configured default campaign).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Campaign files are small; refuse anything absurd before parsing it.
+const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings.clone()).await?;
+            tracing::info!(
+                bind = %settings.server.bind,
+                port = app.port(),
+                url = %settings.server.public_url,
+                "listening"
+            );
+            app.run_until_stopped().await?;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = open_store(&settings).await?;
+            store.close().await;
+            println!("migrations applied ({})", store.backend());
+            Ok(())
+        }
+        Command::Scorecard { action } => scorecard(action, &settings).await,
+    }
+}
+
+async fn scorecard(action: ScorecardCommand, settings: &Settings) -> anyhow::Result<()> {
+    match action {
+        ScorecardCommand::Import { file: path } => {
+            let text = read_limited(&path)?;
+            let doc = file::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", path.display()))?;
+            let store = open_store(settings).await?;
+            let report = store.import_campaign(&doc).await?;
+            store.close().await;
+            if report.changed {
+                println!(
+                    "imported {}: {} criteria, {} states, {} bills, {} evaluations",
+                    report.slug, report.criteria, report.states, report.bills, report.evaluations
+                );
+            } else {
+                println!("{} is unchanged", report.slug);
+            }
+            Ok(())
+        }
+        ScorecardCommand::Export { campaign, output } => {
+            let slug = campaign.unwrap_or_else(|| settings.campaign.default.clone());
+            let store = open_store(settings).await?;
+            let doc = store
+                .campaign_doc(&slug)
+                .await?
+                .with_context(|| format!("no campaign `{slug}`"))?;
+            store.close().await;
+            let text = file::render(&doc)?;
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read_limited(path: &PathBuf) -> anyhow::Result<String> {
+    let mut text = String::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)?;
+    } else {
+        std::fs::File::open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+    }
+    anyhow::ensure!(
+        text.len() as u64 <= MAX_FILE_BYTES,
+        "{} is larger than {MAX_FILE_BYTES} bytes",
+        path.display()
+    );
+    Ok(text)
+}

@@ -1,0 +1,251 @@
+//! Settings: the built-in `config/default.toml`, then an optional `--config FILE`, then
+//! environment variables `ADVOCATE__SECTION__KEY`. Secrets are `SecretString`s and never logged.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub campaign: CampaignSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub public_url: String,
+    pub shutdown_timeout_secs: u64,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// May hold a password, hence secret.
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignSettings {
+    pub default: String,
+    pub seed_file: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A setting that cannot be used; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads settings from the defaults, an optional file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    /// As [`Settings::load`], with the environment given (tests pass their own).
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        use config::{Config, Environment, File, FileFormat};
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml));
+        }
+        let vars: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("ADVOCATE__"))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("ADVOCATE")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(vars)),
+        );
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError(one_line(&e.to_string())))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: String| Err(ConfigError(format!("{key}: {why}")));
+        if let Err(e) = self.server.bind.parse::<SocketAddr>() {
+            return bad(
+                "server.bind",
+                format!("`{}` is not HOST:PORT ({e})", self.server.bind),
+            );
+        }
+        match url::Url::parse(&self.server.public_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => {
+                return bad(
+                    "server.public_url",
+                    format!("`{}` is not an http(s) URL", self.server.public_url),
+                )
+            }
+        }
+        if self.server.max_body_bytes < 1024 {
+            return bad("server.max_body_bytes", "must be at least 1024".into());
+        }
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return bad(
+                "database.url",
+                format!(
+                    "must start with sqlite:// or postgres:// (got `{}`)",
+                    redact_url(url)
+                ),
+            );
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1".into());
+        }
+        if self.database.acquire_timeout_secs == 0 {
+            return bad("database.acquire_timeout_secs", "must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server
+            .bind
+            .parse()
+            .map_err(|e| ConfigError(format!("server.bind: {e}")))
+    }
+}
+
+/// A database URL fit for logs: the password, if any, replaced.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(unparseable URL)".to_string(),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_load_without_any_file_or_environment() {
+        let s = Settings::load_with_env(None, env(&[])).expect("defaults are valid");
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert!(s.database.url.expose_secret().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ADVOCATE__SERVER__BIND", "0.0.0.0:9000"),
+                ("ADVOCATE__DATABASE__MAX_CONNECTIONS", "3"),
+                ("ADVOCATE__DATABASE__URL", "postgres://u:pw@127.0.0.1/db"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(s.server.bind, "0.0.0.0:9000");
+        assert_eq!(s.database.max_connections, 3);
+    }
+
+    #[test]
+    fn an_invalid_setting_names_its_key_in_one_line() {
+        let err = Settings::load_with_env(
+            None,
+            env(&[("ADVOCATE__DATABASE__MAX_CONNECTIONS", "lots")]),
+        )
+        .expect_err("invalid");
+        let msg = err.to_string();
+        assert!(msg.contains("database.max_connections"), "{msg}");
+        assert!(!msg.contains('\n'));
+
+        let err = Settings::load_with_env(None, env(&[("ADVOCATE__SERVER__BIND", "nowhere")]))
+            .expect_err("invalid");
+        assert!(err.to_string().contains("server.bind"), "{err}");
+
+        let err = Settings::load_with_env(
+            None,
+            env(&[("ADVOCATE__DATABASE__URL", "mysql://root:hunter2@x/db")]),
+        )
+        .expect_err("invalid");
+        assert!(err.to_string().contains("database.url"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "secret leaked: {err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Settings::load_with_env(None, env(&[("ADVOCATE__SERVER__BINDD", "x")]))
+            .expect_err("typo");
+        assert!(err.to_string().contains("bindd"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[(
+                "ADVOCATE__DATABASE__URL",
+                "postgres://u:hunter2@127.0.0.1/db",
+            )]),
+        )
+        .expect("valid");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(
+            redact_url("postgres://u:hunter2@127.0.0.1/db"),
+            "postgres://u:***@127.0.0.1/db"
+        );
+    }
+}

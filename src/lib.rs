@@ -1,0 +1,16 @@
+//! advocate: supporters find their legislators and email them about their state's scorecard.
+//!
+//! Layout: `domain` (validated types), `scorecard` (campaigns, rubric, scores, the campaign
+//! file), `store` (the database seam), `routes` (thin HTTP handlers), `pages` (HTML views),
+//! `startup` (server wiring), `config`, `telemetry`, `error`, `cli`.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod pages;
+pub mod routes;
+pub mod scorecard;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

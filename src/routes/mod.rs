@@ -1,0 +1,46 @@
+//! HTTP handlers, one file per resource. Handlers parse input, call one function, render.
+
+mod campaigns;
+mod health;
+mod openapi;
+mod pages;
+
+use crate::config::Settings;
+use crate::error::json_error;
+use crate::store::Store;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::sync::Arc;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(openapi::document)
+        .service(
+            web::scope("/api/v1")
+                .service(campaigns::list)
+                .service(campaigns::show)
+                .service(campaigns::scorecards)
+                .service(campaigns::scorecard),
+        )
+        .service(pages::home)
+        .service(pages::state_page)
+        .service(pages::stylesheet)
+        .default_service(web::to(not_found));
+}
+
+/// Unknown paths: JSON under /api, a page elsewhere.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        json_error(StatusCode::NOT_FOUND, "no such resource")
+    } else {
+        use actix_web::ResponseError;
+        crate::error::PageError::NotFound("We could not find that page.".into()).error_response()
+    }
+}

@@ -1,0 +1,145 @@
+//! Building and running the HTTP server.
+
+use crate::config::{redact_url, Settings};
+use crate::routes::{self, AppState};
+use crate::scorecard;
+use crate::store::Store;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
+use actix_web::{web, App, HttpMessage, HttpServer};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use std::net::TcpListener;
+use std::sync::Arc;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Store,
+}
+
+impl Application {
+    /// Connects and migrates the database, seeds it when empty, and binds the listener
+    /// (port 0 picks a free port, as tests do).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let store = open_store(&settings).await?;
+        seed_if_empty(&store, &settings).await?;
+        let listener = TcpListener::bind(settings.bind_addr()?)
+            .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, store.clone(), settings)?;
+        Ok(Application {
+            port,
+            server,
+            store,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets requests in flight finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects to the configured database and applies migrations.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = settings.database.url.expose_secret();
+    let store = Store::connect(&settings.database)
+        .await
+        .with_context(|| format!("cannot open database {}", redact_url(url)))?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    tracing::info!(backend = store.backend(), "database ready");
+    Ok(store)
+}
+
+/// Imports the seed campaign into an empty database; an existing database is left alone.
+pub async fn seed_if_empty(store: &Store, settings: &Settings) -> anyhow::Result<()> {
+    if store.has_campaigns().await? {
+        return Ok(());
+    }
+    let doc =
+        scorecard::seed(&settings.campaign.seed_file).context("cannot read the seed campaign")?;
+    let report = store.import_campaign(&doc).await?;
+    tracing::info!(
+        campaign = %report.slug,
+        states = report.states,
+        bills = report.bills,
+        "seeded an empty database"
+    );
+    Ok(())
+}
+
+fn run(listener: TcpListener, store: Store, settings: Settings) -> anyhow::Result<Server> {
+    let settings = Arc::new(settings);
+    let max_body = settings.server.max_body_bytes;
+    let shutdown = settings.server.shutdown_timeout_secs;
+    let hsts = settings.server.public_url.starts_with("https://");
+    let state = web::Data::new(AppState {
+        store,
+        settings: settings.clone(),
+    });
+    let server = HttpServer::new(move || {
+        let mut headers = DefaultHeaders::new()
+            .add((
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
+                 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            ))
+            .add(("X-Content-Type-Options", "nosniff"))
+            .add(("X-Frame-Options", "DENY"))
+            .add(("Referrer-Policy", "no-referrer"))
+            .add(("Cross-Origin-Opener-Policy", "same-origin"))
+            .add((
+                "Permissions-Policy",
+                "geolocation=(), camera=(), microphone=(), interest-cohort=()",
+            ));
+        if hsts {
+            headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
+        }
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::JsonConfig::default().limit(max_body))
+            .app_data(web::FormConfig::default().limit(max_body))
+            .wrap(headers)
+            .wrap(from_fn(request_id_header))
+            .wrap(TracingLogger::default())
+            .configure(routes::configure)
+    })
+    .shutdown_timeout(shutdown)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Echoes the request id that every log line of the request carries, so a supporter's report
+/// can be matched to the logs.
+async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().copied();
+    let mut res = next.call(req).await?;
+    if let Some(id) = id {
+        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+            res.headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), value);
+        }
+    }
+    Ok(res)
+}

@@ -1,0 +1,286 @@
+//! Campaigns, rubrics and scorecards in the database.
+
+use super::{in_transaction, on_pool, Store, StoreError};
+use crate::domain::StateCode;
+use crate::scorecard::{Bill, Campaign, CampaignDoc, Criterion, Evaluation, StateBills};
+use serde::Serialize;
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub slug: String,
+    /// False when the database already held exactly this campaign (nothing was written).
+    pub changed: bool,
+    pub criteria: usize,
+    pub states: usize,
+    pub bills: usize,
+    pub evaluations: usize,
+}
+
+#[derive(sqlx::FromRow)]
+struct CampaignRow {
+    id: i64,
+    slug: String,
+    title: String,
+    organisation: String,
+    summary: String,
+    url: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct CriterionRow {
+    id: String,
+    kind: String,
+    label: String,
+    ask: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct BillRow {
+    id: i64,
+    state: String,
+    number: Option<String>,
+    title: String,
+    year: Option<i32>,
+    status: String,
+    source_url: String,
+    featured: bool,
+    note: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EvaluationRow {
+    bill_id: i64,
+    criterion_id: String,
+    status: String,
+    reason: String,
+    quote: Option<String>,
+    source: Option<String>,
+}
+
+impl From<CampaignRow> for Campaign {
+    fn from(r: CampaignRow) -> Self {
+        Campaign {
+            slug: r.slug,
+            title: r.title,
+            organisation: r.organisation,
+            summary: r.summary,
+            url: r.url,
+        }
+    }
+}
+
+fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("stored {what} is invalid: {err}"))
+}
+
+const CAMPAIGN_COLUMNS: &str = "SELECT id, slug, title, organisation, summary, url FROM campaigns";
+
+impl Store {
+    /// Every campaign, by slug.
+    pub async fn campaigns(&self) -> Result<Vec<Campaign>, StoreError> {
+        let sql = format!("{CAMPAIGN_COLUMNS} ORDER BY slug");
+        let rows: Vec<CampaignRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().map(Campaign::from).collect())
+    }
+
+    /// A whole campaign (rubric and every state's bills), or `None` for an unknown slug.
+    pub async fn campaign_doc(&self, slug: &str) -> Result<Option<CampaignDoc>, StoreError> {
+        let sql = format!("{CAMPAIGN_COLUMNS} WHERE slug = $1");
+        let (campaign, criteria, bills, evaluations) = on_pool!(self, pool => {
+            let campaign: Option<CampaignRow> =
+                sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await?;
+            let Some(campaign) = campaign else { return Ok(None) };
+            let criteria: Vec<CriterionRow> = sqlx::query_as(
+                "SELECT id, kind, label, ask FROM criteria WHERE campaign_id = $1 ORDER BY position",
+            )
+            .bind(campaign.id)
+            .fetch_all(pool)
+            .await?;
+            let bills: Vec<BillRow> = sqlx::query_as(
+                "SELECT id, state, number, title, year, status, source_url, featured, note \
+                 FROM bills WHERE campaign_id = $1 ORDER BY state, position",
+            )
+            .bind(campaign.id)
+            .fetch_all(pool)
+            .await?;
+            let evaluations: Vec<EvaluationRow> = sqlx::query_as(
+                "SELECT e.bill_id, e.criterion_id, e.status, e.reason, e.quote, e.source \
+                 FROM evaluations e JOIN criteria c \
+                   ON c.campaign_id = e.campaign_id AND c.id = e.criterion_id \
+                 WHERE e.campaign_id = $1 ORDER BY e.bill_id, c.position",
+            )
+            .bind(campaign.id)
+            .fetch_all(pool)
+            .await?;
+            (campaign, criteria, bills, evaluations)
+        });
+
+        let criteria = criteria
+            .into_iter()
+            .map(|r| {
+                Ok(Criterion {
+                    kind: r.kind.parse().map_err(|e| corrupt("criterion kind", e))?,
+                    id: r.id,
+                    label: r.label,
+                    ask: r.ask,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+
+        let mut states: Vec<StateBills> = Vec::new();
+        for row in bills {
+            let code = StateCode::parse(&row.state).map_err(|e| corrupt("state", e))?;
+            let bill = Bill {
+                number: row.number,
+                title: row.title,
+                year: row.year,
+                status: row.status.parse().map_err(|e| corrupt("bill status", e))?,
+                source_url: row.source_url,
+                featured: row.featured,
+                note: row.note,
+                evaluations: evaluations
+                    .iter()
+                    .filter(|e| e.bill_id == row.id)
+                    .map(|e| {
+                        Ok(Evaluation {
+                            criterion: e.criterion_id.clone(),
+                            status: e.status.parse().map_err(|err| corrupt("evaluation", err))?,
+                            reason: e.reason.clone(),
+                            quote: e.quote.clone(),
+                            source: e.source.clone(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?,
+            };
+            match states.last_mut() {
+                Some(last) if last.code == code => last.bills.push(bill),
+                _ => states.push(StateBills {
+                    code,
+                    bills: vec![bill],
+                }),
+            }
+        }
+
+        Ok(Some(CampaignDoc {
+            campaign: campaign.into(),
+            criteria,
+            states,
+        }))
+    }
+
+    /// Whether any campaign is stored (start-up seeds an empty database).
+    pub async fn has_campaigns(&self) -> Result<bool, StoreError> {
+        let count: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM campaigns").fetch_one(pool).await?
+        });
+        Ok(count > 0)
+    }
+
+    /// Stores a campaign, replacing its rubric and bills, in one transaction. Importing the same
+    /// document twice changes nothing the second time.
+    pub async fn import_campaign(&self, doc: &CampaignDoc) -> Result<ImportReport, StoreError> {
+        let doc = doc.normalised();
+        let mut report = ImportReport {
+            slug: doc.campaign.slug.clone(),
+            changed: false,
+            criteria: doc.criteria.len(),
+            states: doc.states.len(),
+            bills: doc.states.iter().map(|s| s.bills.len()).sum(),
+            evaluations: doc
+                .states
+                .iter()
+                .flat_map(|s| &s.bills)
+                .map(|b| b.evaluations.len())
+                .sum(),
+        };
+        if self.campaign_doc(&doc.campaign.slug).await?.as_ref() == Some(&doc) {
+            return Ok(report);
+        }
+        let now = chrono::Utc::now();
+        let c = &doc.campaign;
+        in_transaction!(self, tx => {
+            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
+                .bind(&c.slug)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let campaign_id: i64 = match existing {
+                Some(id) => {
+                    sqlx::query(
+                        "UPDATE campaigns SET title = $2, organisation = $3, summary = $4, url = $5, \
+                         updated_at = $6 WHERE id = $1",
+                    )
+                    .bind(id).bind(&c.title).bind(&c.organisation).bind(&c.summary).bind(&c.url).bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("DELETE FROM bills WHERE campaign_id = $1").bind(id).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM criteria WHERE campaign_id = $1").bind(id).execute(&mut *tx).await?;
+                    id
+                }
+                None => {
+                    sqlx::query_scalar(
+                        "INSERT INTO campaigns (slug, title, organisation, summary, url, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    )
+                    .bind(&c.slug).bind(&c.title).bind(&c.organisation).bind(&c.summary).bind(&c.url).bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?
+                }
+            };
+            for (position, criterion) in doc.criteria.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO criteria (campaign_id, id, position, kind, label, ask) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(campaign_id)
+                .bind(&criterion.id)
+                .bind(position as i32)
+                .bind(criterion.kind.as_str())
+                .bind(&criterion.label)
+                .bind(&criterion.ask)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for state in &doc.states {
+                for (position, bill) in state.bills.iter().enumerate() {
+                    let bill_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO bills (campaign_id, state, position, number, title, year, status, \
+                         source_url, featured, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                         RETURNING id",
+                    )
+                    .bind(campaign_id)
+                    .bind(state.code.as_str())
+                    .bind(position as i32)
+                    .bind(&bill.number)
+                    .bind(&bill.title)
+                    .bind(bill.year)
+                    .bind(bill.status.as_str())
+                    .bind(&bill.source_url)
+                    .bind(bill.featured)
+                    .bind(&bill.note)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    for eval in &bill.evaluations {
+                        sqlx::query(
+                            "INSERT INTO evaluations (bill_id, campaign_id, criterion_id, status, reason, \
+                             quote, source) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(bill_id)
+                        .bind(campaign_id)
+                        .bind(&eval.criterion)
+                        .bind(eval.status.as_str())
+                        .bind(&eval.reason)
+                        .bind(&eval.quote)
+                        .bind(&eval.source)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+        });
+        report.changed = true;
+        Ok(report)
+    }
+}

@@ -1,0 +1,111 @@
+//! The `advocate` binary's subcommands, run as a newcomer would.
+
+use crate::helpers::{fixture, fresh_database_url};
+use std::process::{Command, Output};
+
+fn advocate(db_url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_advocate"))
+        .args(args)
+        .env("ADVOCATE__DATABASE__URL", db_url)
+        .env("ADVOCATE__LOG__LEVEL", "warn")
+        .output()
+        .expect("binary runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test]
+async fn migrate_then_import_then_export_round_trips() {
+    let (db, _dir) = fresh_database_url().await;
+    let out = advocate(&db, &["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let small = fixture("campaign-small.toml");
+    let small = small.to_str().expect("utf-8 path");
+    let out = advocate(&db, &["scorecard", "import", small]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("imported small-campaign"),
+        "{}",
+        text(&out)
+    );
+
+    let out = advocate(&db, &["scorecard", "import", small]);
+    assert!(text(&out).contains("unchanged"), "{}", text(&out));
+
+    let out = advocate(
+        &db,
+        &["scorecard", "export", "--campaign", "small-campaign"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let exported = String::from_utf8(out.stdout).expect("utf-8");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("export.toml");
+    std::fs::write(&path, &exported).expect("write");
+    let out = advocate(&db, &["scorecard", "import", path.to_str().expect("path")]);
+    assert!(
+        text(&out).contains("unchanged"),
+        "export re-imports unchanged: {}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_file_names_line_and_field_and_changes_nothing() {
+    let (db, _dir) = fresh_database_url().await;
+    let small = fixture("campaign-small.toml");
+    assert!(
+        advocate(&db, &["scorecard", "import", small.to_str().expect("path")])
+            .status
+            .success()
+    );
+    let before = advocate(
+        &db,
+        &["scorecard", "export", "--campaign", "small-campaign"],
+    )
+    .stdout;
+
+    let bad = fixture("campaign-bad-status.toml");
+    let out = advocate(&db, &["scorecard", "import", bad.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(msg.contains("line 40"), "{msg}");
+    assert!(msg.contains("`status`"), "{msg}");
+    assert!(msg.contains("sometimes"), "{msg}");
+
+    let bad = fixture("campaign-bad-criterion.toml");
+    let out = advocate(&db, &["scorecard", "import", bad.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(msg.contains("line 39"), "{msg}");
+    assert!(msg.contains("criterion"), "{msg}");
+
+    let missing = advocate(&db, &["scorecard", "import", "/nonexistent/file.toml"]);
+    assert!(!missing.status.success());
+
+    let after = advocate(
+        &db,
+        &["scorecard", "export", "--campaign", "small-campaign"],
+    )
+    .stdout;
+    assert_eq!(before, after, "a refused import changes nothing");
+}
+
+#[test]
+fn an_invalid_setting_stops_start_up_with_one_line_naming_the_key() {
+    let out = Command::new(env!("CARGO_BIN_EXE_advocate"))
+        .arg("migrate")
+        .env("ADVOCATE__DATABASE__MAX_CONNECTIONS", "many")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("database.max_connections"), "{err}");
+}

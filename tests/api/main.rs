@@ -1,0 +1,10 @@
+//! Black-box tests of the running service. Every test gets its own database on the backend
+//! named by ADVOCATE_TEST_DATABASE (sqlite or postgres); `.ci/run` runs the suite on both.
+
+mod cli;
+mod health;
+mod helpers;
+mod openapi;
+mod pages;
+mod scorecards;
+mod store_conformance;

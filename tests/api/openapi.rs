@@ -1,0 +1,25 @@
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route_and_they_answer() {
+    let app = spawn_app().await;
+    let (status, doc) = app.get_json("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."));
+    let paths = doc["paths"].as_object().expect("paths");
+    for expected in [
+        "/api/v1/campaigns",
+        "/api/v1/campaigns/{slug}",
+        "/api/v1/campaigns/{slug}/scorecards",
+        "/api/v1/campaigns/{slug}/scorecards/{state}",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} is not documented");
+    }
+    // Every documented path answers 200 for real parameters.
+    for path in paths.keys() {
+        let real = path
+            .replace("{slug}", "end-qualified-immunity")
+            .replace("{state}", "MA");
+        assert_eq!(app.get(&real).await.status().as_u16(), 200, "{real}");
+    }
+}
