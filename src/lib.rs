@@ -4,8 +4,10 @@
 //! file), `store` (the database seam), `routes` (thin HTTP handlers), `pages` (HTML views),
 //! `startup` (server wiring), `config`, `telemetry`, `error`, `cli`.
 
+pub mod civic;
 pub mod cli;
 pub mod config;
+pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod pages;

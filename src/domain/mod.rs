@@ -1,8 +1,10 @@
 //! Validated types: once a value has one of these types it is known to be well formed.
 //! Parse, don't validate — handlers turn raw input into these at the edge.
 
+mod address;
 mod state;
 mod status;
 
+pub use address::{Address, AddressError, AddressInput, Zip, MAX_ADDRESS_CHARS};
 pub use state::{StateCode, StateCodeError, STATES};
 pub use status::{BillStatus, CriterionKind, CriterionStatus, ParseEnumError};

@@ -1,0 +1,43 @@
+//! Finding a supporter's districts and legislators from their address: one file per provider
+//! (`census`, `openstates`, `geocodio`), the chain that tries them in order, and the cache.
+//!
+//! INTERFACE defined by the lead; the civic helper implements the rest of this module.
+
+use crate::directory::Legislator;
+use crate::domain::{StateCode, Zip};
+use serde::Serialize;
+
+/// How sure a lookup is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Accuracy {
+    /// Geocoded from a street address.
+    Address,
+    /// From the ZIP crosswalk: several House districts may be possible.
+    Zip,
+    /// Chosen by the supporter from the directory; unverified.
+    Manual,
+}
+
+/// One possible match when an address is ambiguous (several geocoder matches, a split ZIP).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Choice {
+    /// Shown to the supporter, e.g. the geocoder's matched address or "Congressional district 5".
+    pub label: String,
+    /// Opaque token the supporter sends back to pick this choice (no address inside).
+    pub token: String,
+}
+
+/// The answer to "who represents this address?".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lookup {
+    pub state: StateCode,
+    pub zip: Option<Zip>,
+    pub accuracy: Accuracy,
+    /// Plain-language warnings for the supporter ("Your ZIP code spans two districts ...").
+    pub warnings: Vec<String>,
+    /// State senator, state representative(s), U.S. senators, U.S. representative(s): in that order.
+    pub targets: Vec<Legislator>,
+    /// Non-empty when the supporter must choose before the targets are certain.
+    pub choices: Vec<Choice>,
+}
