@@ -14,7 +14,47 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub campaign: CampaignSettings,
+    pub civic: CivicSettings,
+    pub directory: DirectorySettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CivicSettings {
+    /// Comma-separated provider names, tried in order.
+    pub providers: String,
+    pub census_url: String,
+    pub openstates_url: String,
+    pub openstates_api_key: SecretString,
+    pub geocodio_url: String,
+    pub geocodio_api_key: SecretString,
+    pub connect_timeout_ms: u64,
+    pub timeout_ms: u64,
+    pub cache_ttl_secs: u64,
+    pub cache_secret: SecretString,
+}
+
+impl CivicSettings {
+    /// Provider names in order, trimmed and lower-cased.
+    pub fn provider_names(&self) -> Vec<String> {
+        self.providers
+            .split(',')
+            .map(|p| p.trim().to_ascii_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySettings {
+    pub congress_url: String,
+    pub openstates_people_url: String,
+    pub openstates_geo_url: String,
+    pub zips_url: String,
+    pub download_timeout_secs: u64,
+    pub max_age_days: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,6 +180,61 @@ impl Settings {
         }
         if self.database.acquire_timeout_secs == 0 {
             return bad("database.acquire_timeout_secs", "must be at least 1".into());
+        }
+        let names = self.civic.provider_names();
+        if names.is_empty() {
+            return bad("civic.providers", "name at least one provider".into());
+        }
+        for name in &names {
+            match name.as_str() {
+                "census" => {}
+                "openstates" if self.civic.openstates_api_key.expose_secret().is_empty() => {
+                    return bad(
+                        "civic.openstates_api_key",
+                        "is required when civic.providers includes openstates".into(),
+                    )
+                }
+                "geocodio" if self.civic.geocodio_api_key.expose_secret().is_empty() => {
+                    return bad(
+                        "civic.geocodio_api_key",
+                        "is required when civic.providers includes geocodio".into(),
+                    )
+                }
+                "openstates" | "geocodio" => {}
+                other => {
+                    return bad(
+                        "civic.providers",
+                        format!("unknown provider `{other}` (census, openstates, geocodio)"),
+                    )
+                }
+            }
+        }
+        for (key, value) in [
+            ("civic.census_url", &self.civic.census_url),
+            ("civic.openstates_url", &self.civic.openstates_url),
+            ("civic.geocodio_url", &self.civic.geocodio_url),
+            ("directory.congress_url", &self.directory.congress_url),
+            (
+                "directory.openstates_people_url",
+                &self.directory.openstates_people_url,
+            ),
+            (
+                "directory.openstates_geo_url",
+                &self.directory.openstates_geo_url,
+            ),
+            ("directory.zips_url", &self.directory.zips_url),
+        ] {
+            if !matches!(
+                url::Url::parse(value)
+                    .map(|u| u.scheme().to_string())
+                    .as_deref(),
+                Ok("http" | "https")
+            ) {
+                return bad(key, format!("`{value}` is not an http(s) URL"));
+            }
+        }
+        if self.civic.timeout_ms == 0 || self.civic.connect_timeout_ms == 0 {
+            return bad("civic.timeout_ms", "timeouts must be at least 1 ms".into());
         }
         Ok(())
     }

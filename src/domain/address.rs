@@ -15,7 +15,9 @@ impl Zip {
     pub fn parse(raw: &str) -> Result<Zip, AddressError> {
         let t = raw.trim();
         let five = match t.split_once('-') {
-            Some((head, tail)) if tail.len() == 4 && tail.bytes().all(|b| b.is_ascii_digit()) => head,
+            Some((head, tail)) if tail.len() == 4 && tail.bytes().all(|b| b.is_ascii_digit()) => {
+                head
+            }
             Some(_) => return Err(AddressError::BadZip),
             None => t,
         };
@@ -58,7 +60,9 @@ impl fmt::Debug for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Address::OneLine(_) => f.write_str("Address::OneLine(<redacted>)"),
-            Address::Parts { state, .. } => write!(f, "Address::Parts(<redacted>, state {state:?})"),
+            Address::Parts { state, .. } => {
+                write!(f, "Address::Parts(<redacted>, state {state:?})")
+            }
             Address::ZipOnly(zip) => write!(f, "Address::ZipOnly({zip})"),
         }
     }
@@ -115,11 +119,17 @@ fn clean(raw: &Option<String>) -> Result<Option<String>, AddressError> {
 impl Address {
     /// Parses what a supporter typed. One line wins when given; else parts; else a ZIP alone.
     pub fn parse(input: &AddressInput) -> Result<Address, AddressError> {
-        let total: usize = [&input.address, &input.street, &input.city, &input.state, &input.zip]
-            .iter()
-            .filter_map(|f| f.as_ref())
-            .map(|f| f.chars().count())
-            .sum();
+        let total: usize = [
+            &input.address,
+            &input.street,
+            &input.city,
+            &input.state,
+            &input.zip,
+        ]
+        .iter()
+        .filter_map(|f| f.as_ref())
+        .map(|f| f.chars().count())
+        .sum();
         if total > MAX_ADDRESS_CHARS {
             return Err(AddressError::TooLong);
         }
@@ -142,7 +152,12 @@ impl Address {
                 if zip.is_none() && (city.is_empty() || state.is_none()) {
                     return Err(AddressError::Incomplete);
                 }
-                Ok(Address::Parts { street, city, state, zip })
+                Ok(Address::Parts {
+                    street,
+                    city,
+                    state,
+                    zip,
+                })
             }
             (None, None, Some(zip)) if state.is_none() => Ok(Address::ZipOnly(zip)),
             (None, None, None) if state.is_none() => Err(AddressError::Empty),
@@ -154,7 +169,12 @@ impl Address {
     pub fn one_line(&self) -> String {
         match self {
             Address::OneLine(line) => line.clone(),
-            Address::Parts { street, city, state, zip } => {
+            Address::Parts {
+                street,
+                city,
+                state,
+                zip,
+            } => {
                 let mut out = street.clone();
                 if !city.is_empty() {
                     out.push_str(", ");
@@ -179,7 +199,13 @@ impl Address {
     pub fn normalised(&self) -> String {
         self.one_line()
             .chars()
-            .map(|c| if c.is_alphanumeric() { c.to_ascii_uppercase() } else { ' ' })
+            .map(|c| {
+                if c.is_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    ' '
+                }
+            })
             .collect::<String>()
             .split_whitespace()
             .collect::<Vec<_>>()
@@ -206,12 +232,16 @@ mod tests {
     use proptest::prelude::*;
 
     fn line(s: &str) -> AddressInput {
-        AddressInput { address: Some(s.into()), ..Default::default() }
+        AddressInput {
+            address: Some(s.into()),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn one_line_addresses_are_collapsed_and_kept() {
-        let a = Address::parse(&line("  201 W Capitol Ave,\tJefferson City, MO 65101 ")).expect("ok");
+        let a =
+            Address::parse(&line("  201 W Capitol Ave,\tJefferson City, MO 65101 ")).expect("ok");
         assert_eq!(a.one_line(), "201 W Capitol Ave, Jefferson City, MO 65101");
         assert_eq!(a.zip().map(|z| z.to_string()), Some("65101".into()));
         assert_eq!(a.normalised(), "201 W CAPITOL AVE JEFFERSON CITY MO 65101");
@@ -226,23 +256,41 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(Address::parse(&ok), Ok(Address::Parts { .. })));
-        let missing = AddressInput { street: Some("24 Beacon St".into()), ..Default::default() };
+        let missing = AddressInput {
+            street: Some("24 Beacon St".into()),
+            ..Default::default()
+        };
         assert_eq!(Address::parse(&missing), Err(AddressError::Incomplete));
     }
 
     #[test]
     fn a_zip_alone_is_a_zip_lookup() {
-        let z = AddressInput { zip: Some("02139-4307".into()), ..Default::default() };
-        assert_eq!(Address::parse(&z), Ok(Address::ZipOnly(Zip("02139".into()))));
-        let bad = AddressInput { zip: Some("2139".into()), ..Default::default() };
+        let z = AddressInput {
+            zip: Some("02139-4307".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Address::parse(&z),
+            Ok(Address::ZipOnly(Zip("02139".into())))
+        );
+        let bad = AddressInput {
+            zip: Some("2139".into()),
+            ..Default::default()
+        };
         assert_eq!(Address::parse(&bad), Err(AddressError::BadZip));
     }
 
     #[test]
     fn empty_oversized_and_control_characters_are_refused() {
-        assert_eq!(Address::parse(&AddressInput::default()), Err(AddressError::Empty));
+        assert_eq!(
+            Address::parse(&AddressInput::default()),
+            Err(AddressError::Empty)
+        );
         assert_eq!(Address::parse(&line("   ")), Err(AddressError::Empty));
-        assert_eq!(Address::parse(&line(&"a".repeat(301))), Err(AddressError::TooLong));
+        assert_eq!(
+            Address::parse(&line(&"a".repeat(301))),
+            Err(AddressError::TooLong)
+        );
         assert_eq!(
             Address::parse(&line("1 Main St\u{0}Boston")),
             Err(AddressError::ControlCharacters)

@@ -353,7 +353,7 @@ reason = "Because."
         let bad = SMALL.replace("status = \"yes\"", "status = \"maybe\"");
         let err = parse(&bad).expect_err("must fail");
         assert_eq!(err.field, "status");
-        assert_eq!(err.line, Some(39));
+        assert_eq!(err.line, Some(34));
         assert!(err.message.contains("maybe"), "{err}");
     }
 
@@ -361,7 +361,7 @@ reason = "Because."
     fn an_unknown_criterion_names_its_line() {
         let bad = SMALL.replace("criterion = \"one\"", "criterion = \"three\"");
         let err = parse(&bad).expect_err("must fail");
-        assert_eq!(err.line, Some(38));
+        assert_eq!(err.line, Some(33));
         assert!(err.field.ends_with(".criterion"), "{err}");
     }
 
