@@ -33,6 +33,12 @@ pub enum Command {
         #[command(subcommand)]
         action: ScorecardCommand,
     },
+    /// Import or sync the legislator directory (Congress, state legislatures, district rules,
+    /// ZIP crosswalk).
+    Directory {
+        #[command(subcommand)]
+        action: DirectoryCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +57,91 @@ pub enum ScorecardCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Replace the directory from local copies of the four datasets (all or nothing).
+    Import {
+        /// unitedstates/congress-legislators `legislators-current.json`.
+        #[arg(long, value_name = "FILE")]
+        congress: PathBuf,
+        /// openstates/people: a folder holding `data/<st>/legislature/*.yml`, or `data` itself.
+        #[arg(long, value_name = "DIR")]
+        openstates: PathBuf,
+        /// openstates-geo: a folder holding `configs/jurisdictions/*.yml`, or `jurisdictions`.
+        #[arg(long, value_name = "DIR")]
+        districts: PathBuf,
+        /// us-zipcodes-congress `zccd.csv`.
+        #[arg(long, value_name = "FILE")]
+        zips: PathBuf,
+    },
+    /// Download the four datasets from the `directory.*_url` settings and replace the
+    /// directory (all or nothing: a failed download leaves the previous one in place).
+    Sync,
+    /// Show when the directory was last synced, and from where.
+    Status,
+}
+
+async fn directory(action: DirectoryCommand, settings: &Settings) -> anyhow::Result<()> {
+    use crate::directory::{build_directory, read_local, sync, LocalPaths};
+    let started = std::time::Instant::now();
+    let now = chrono::Utc::now();
+    let unchanged = "the previous directory is unchanged";
+    let built = match action {
+        DirectoryCommand::Status => {
+            let store = open_store(settings).await?;
+            let status = store.directory_status().await?;
+            store.close().await;
+            match status {
+                Some(s) => {
+                    let stale = if s.is_stale(settings.directory.max_age_days, now) {
+                        " (stale)"
+                    } else {
+                        ""
+                    };
+                    println!("synced at: {}{stale}", s.synced_at.to_rfc3339());
+                    println!("source: {}", s.source);
+                    println!("legislators: {}, zip rows: {}", s.legislators, s.zips);
+                }
+                None => println!("the directory has never been synced"),
+            }
+            return Ok(());
+        }
+        DirectoryCommand::Import {
+            congress,
+            openstates,
+            districts,
+            zips,
+        } => {
+            let paths = LocalPaths {
+                congress,
+                openstates,
+                districts,
+                zips,
+            };
+            tokio::task::spawn_blocking(move || {
+                read_local(&paths).and_then(|files| build_directory(&files, now, now.date_naive()))
+            })
+            .await?
+        }
+        DirectoryCommand::Sync => sync(&settings.directory, now, now.date_naive()).await,
+    };
+    let directory = built.map_err(|e| anyhow::anyhow!("{e}; {unchanged}"))?;
+    let parsed = started.elapsed();
+    let store = open_store(settings).await?;
+    let report = store
+        .replace_directory(&directory)
+        .await
+        .with_context(|| format!("storing the directory failed; {unchanged}"))?;
+    store.close().await;
+    println!("{report}");
+    println!(
+        "done in {:.1}s ({:.1}s reading and parsing)",
+        started.elapsed().as_secs_f64(),
+        parsed.as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Campaign files are small; refuse anything absurd before parsing it.
@@ -77,6 +168,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scorecard { action } => scorecard(action, &settings).await,
+        Command::Directory { action } => directory(action, &settings).await,
     }
 }
 

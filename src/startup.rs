@@ -1,5 +1,6 @@
 //! Building and running the HTTP server.
 
+use crate::civic::Locator;
 use crate::config::{redact_url, Settings};
 use crate::routes::{self, AppState};
 use crate::scorecard;
@@ -31,7 +32,8 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, store.clone(), settings)?;
+        let locator = Arc::new(Locator::new(&settings.civic, store.clone())?);
+        let server = run(listener, store.clone(), locator, settings)?;
         Ok(Application {
             port,
             server,
@@ -84,7 +86,12 @@ pub async fn seed_if_empty(store: &Store, settings: &Settings) -> anyhow::Result
     Ok(())
 }
 
-fn run(listener: TcpListener, store: Store, settings: Settings) -> anyhow::Result<Server> {
+fn run(
+    listener: TcpListener,
+    store: Store,
+    locator: Arc<Locator>,
+    settings: Settings,
+) -> anyhow::Result<Server> {
     let settings = Arc::new(settings);
     let max_body = settings.server.max_body_bytes;
     let shutdown = settings.server.shutdown_timeout_secs;
@@ -92,6 +99,7 @@ fn run(listener: TcpListener, store: Store, settings: Settings) -> anyhow::Resul
     let state = web::Data::new(AppState {
         store,
         settings: settings.clone(),
+        locator,
     });
     let server = HttpServer::new(move || {
         let mut headers = DefaultHeaders::new()

@@ -2,6 +2,25 @@
 //! (`census`, `openstates`, `geocodio`), the chain that tries them in order, and the cache.
 //!
 //! INTERFACE defined by the lead; the civic helper implements the rest of this module.
+//!
+//! Entry point: [`Locator`] (`lookup`, `lookup_manual`, `resolve_choice`). Providers sit behind
+//! [`Provider`]; the legislator directory behind [`DirectorySource`]; every call to the outside
+//! world goes through one bounded [`http::HttpClient`].
+
+mod cache;
+pub mod census;
+mod chain;
+pub mod divisions;
+pub mod geocodio;
+pub mod http;
+pub mod openstates;
+pub mod provider;
+pub mod source;
+
+pub use chain::{Locator, LookupError};
+pub use http::ProviderError;
+pub use provider::{Candidate, Located, Provider};
+pub use source::{DirectorySource, StoreDirectory};
 
 use crate::directory::Legislator;
 use crate::domain::{StateCode, Zip};
@@ -17,6 +36,25 @@ pub enum Accuracy {
     Zip,
     /// Chosen by the supporter from the directory; unverified.
     Manual,
+}
+
+impl Accuracy {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Accuracy::Address => "address",
+            Accuracy::Zip => "zip",
+            Accuracy::Manual => "manual",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Accuracy> {
+        match raw {
+            "address" => Some(Accuracy::Address),
+            "zip" => Some(Accuracy::Zip),
+            "manual" => Some(Accuracy::Manual),
+            _ => None,
+        }
+    }
 }
 
 /// One possible match when an address is ambiguous (several geocoder matches, a split ZIP).

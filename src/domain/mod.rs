@@ -2,9 +2,11 @@
 //! Parse, don't validate — handlers turn raw input into these at the edge.
 
 mod address;
+mod fips;
 mod state;
 mod status;
 
 pub use address::{Address, AddressError, AddressInput, Zip, MAX_ADDRESS_CHARS};
+pub use fips::{fips_for_state, state_for_fips, usps_for_fips, FIPS_CODES};
 pub use state::{StateCode, StateCodeError, STATES};
 pub use status::{BillStatus, CriterionKind, CriterionStatus, ParseEnumError};

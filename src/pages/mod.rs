@@ -5,6 +5,7 @@
 //! inline style, no outside resource, so the pages work under `default-src 'self'`.
 
 pub mod home;
+pub mod lookup;
 pub mod map;
 pub mod state;
 mod text;
@@ -14,6 +15,7 @@ use crate::scorecard::{Campaign, CampaignDoc};
 use askama::Template;
 
 pub use home::{HomePage, StateRow};
+pub use lookup::{ActPage, FormValues};
 pub use map::MapView;
 pub use state::StatePage;
 

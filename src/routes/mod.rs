@@ -1,10 +1,13 @@
 //! HTTP handlers, one file per resource. Handlers parse input, call one function, render.
 
+mod act;
 mod campaigns;
 mod health;
 mod openapi;
 mod pages;
+pub mod targets;
 
+use crate::civic::Locator;
 use crate::config::Settings;
 use crate::error::json_error;
 use crate::store::Store;
@@ -16,6 +19,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
+    pub locator: Arc<Locator>,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,12 +28,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(openapi::document)
         .service(
             web::scope("/api/v1")
+                .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+                    let message = format!("invalid query: {err}");
+                    actix_web::error::InternalError::from_response(
+                        err,
+                        json_error(StatusCode::BAD_REQUEST, &message),
+                    )
+                    .into()
+                }))
                 .service(campaigns::list)
+                .service(targets::targets)
                 .service(campaigns::show)
                 .service(campaigns::scorecards)
                 .service(campaigns::scorecard),
         )
         .service(pages::home)
+        .service(act::act)
         .service(pages::state_page)
         .service(pages::stylesheet)
         .default_service(web::to(not_found));

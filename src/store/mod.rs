@@ -5,7 +5,10 @@
 //! for each pool by [`on_pool!`]; where the dialects differ, the code says so at that spot.
 
 mod campaigns;
+mod directory;
+pub mod lookup_cache;
 
+pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::ImportReport;
 
 use crate::config::DatabaseSettings;

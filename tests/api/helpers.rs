@@ -11,6 +11,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The test's own database, for running the binary against it.
+    pub db_url: String,
     /// Keeps a SQLite database's folder alive for the test's lifetime.
     _dir: Option<tempfile::TempDir>,
 }
@@ -70,6 +72,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let (settings, dir) = test_settings(extra).await;
+    let db_url = secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string();
     let app = Application::build(settings.clone())
         .await
         .expect("application builds");
@@ -84,6 +87,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             .build()
             .expect("client"),
         store,
+        db_url,
         _dir: dir,
     }
 }
@@ -110,4 +114,35 @@ pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
+}
+
+/// The public datasets beside the repository (never copied into it).
+pub fn shared_data() -> PathBuf {
+    std::env::var("ADVOCATE_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data")))
+}
+
+/// Imports the full legislator directory from `../shared/data` into the app's database.
+pub fn import_full_directory(db_url: &str) {
+    let data = shared_data();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_advocate"))
+        .args(["directory", "import", "--congress"])
+        .arg(data.join("congress-legislators/legislators-current.json"))
+        .arg("--openstates")
+        .arg(data.join("openstates-people/data"))
+        .arg("--districts")
+        .arg(data.join("openstates-geo/configs/jurisdictions"))
+        .arg("--zips")
+        .arg(data.join("us-zipcodes-congress/zccd.csv"))
+        .env("ADVOCATE__DATABASE__URL", db_url)
+        .env("ADVOCATE__LOG__LEVEL", "warn")
+        .output()
+        .expect("binary runs");
+    assert!(
+        out.status.success(),
+        "directory import failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

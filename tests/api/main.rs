@@ -8,3 +8,4 @@ mod openapi;
 mod pages;
 mod scorecards;
 mod store_conformance;
+mod targets;

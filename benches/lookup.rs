@@ -1,0 +1,179 @@
+//! Warm-cache lookup throughput against the Census stand-in, beside a bare actix-web handler
+//! answering fixed JSON, measured in the same run on the same machine.
+//!
+//! Run with `scripts/bench` (or `cargo bench --bench lookup`). Every loop is bounded in count
+//! and time, and all traffic stays on loopback.
+
+#[allow(dead_code)]
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const DISTINCT: usize = 100;
+const REQUESTS: usize = 1_000;
+const CONCURRENCY: usize = 8;
+const TIME_BOUND: Duration = Duration::from_secs(120);
+
+struct Figures {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// Sends `urls` round-robin, `REQUESTS` in all, `CONCURRENCY` at a time; stops at `TIME_BOUND`.
+async fn measure(client: &reqwest::Client, urls: &[String]) -> Figures {
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = Vec::with_capacity(REQUESTS);
+    let mut next = 0usize;
+    while next < REQUESTS && started.elapsed() < TIME_BOUND {
+        let batch: Vec<String> = (next..(next + CONCURRENCY).min(REQUESTS))
+            .map(|i| urls[i % urls.len()].clone())
+            .collect();
+        next += batch.len();
+        let futures = batch.into_iter().map(|u| {
+            let client = client.clone();
+            async move {
+                let t = Instant::now();
+                let res = client.get(&u).send().await;
+                let ok = matches!(&res, Ok(r) if r.status().is_success());
+                if let Ok(r) = res {
+                    let _ = r.bytes().await;
+                }
+                (ok, t.elapsed())
+            }
+        });
+        for (ok, latency) in futures_util::future::join_all(futures).await {
+            assert!(ok, "a request failed during the benchmark");
+            latencies.push(latency);
+        }
+    }
+    let total = started.elapsed();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    Figures {
+        rps: latencies.len() as f64 / total.as_secs_f64(),
+        p50_ms: pct(0.50).as_secs_f64() * 1000.0,
+        p99_ms: pct(0.99).as_secs_f64() * 1000.0,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+#[actix_web::main]
+async fn main() {
+    // The Census stand-in answers every address with one Boston match.
+    let census = MockServer::start().await;
+    let body = json!({"result": {"input": {}, "addressMatches": [{
+    "matchedAddress": "24 BEACON ST, BOSTON, MA, 02133",
+    "coordinates": {"x": -71.06, "y": 42.36},
+    "addressComponents": {"zip": "02133", "state": "MA"},
+    "geographies": {
+        "States": [{"GEOID": "25", "STUSAB": "MA"}],
+        "119th Congressional Districts": [{"GEOID": "2507"}],
+        "2024 State Legislative Districts - Upper": [{"GEOID": "25D28"}],
+        "2024 State Legislative Districts - Lower": [{"GEOID": "25130"}]
+    }}]}});
+    Mock::given(method("GET"))
+        .and(path("/geographies/onelineaddress"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&census)
+        .await;
+
+    let app = helpers::spawn_app_with(&[("ADVOCATE__CIVIC__CENSUS_URL", &census.uri())]).await;
+    helpers::import_full_directory(&app.db_url);
+
+    // Baseline: a bare actix-web handler answering fixed JSON.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let bare_port = listener.local_addr().expect("addr").port();
+    let bare = HttpServer::new(|| {
+        App::new().route(
+            "/",
+            web::get()
+                .to(|| async { HttpResponse::Ok().json(json!({"state": "MA", "targets": []})) }),
+        )
+    })
+    .workers(2)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    tokio::spawn(bare);
+
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .expect("client");
+    let lookups: Vec<String> = (0..DISTINCT)
+        .map(|i| {
+            format!(
+                "{}/api/v1/campaigns/end-qualified-immunity/targets?address={}+Beacon+St%2C+Boston%2C+MA+02133",
+                app.address,
+                i + 1
+            )
+        })
+        .collect();
+    let bare_urls = vec![format!("http://127.0.0.1:{bare_port}/")];
+
+    // Warm the cache: one lookup per distinct address.
+    for u in &lookups {
+        let res = client.get(u).send().await.expect("warm-up request");
+        assert!(
+            res.status().is_success(),
+            "warm-up failed: {}",
+            res.status()
+        );
+    }
+    let upstream_after_warm = census
+        .received_requests()
+        .await
+        .map(|r| r.len())
+        .unwrap_or(0);
+
+    let (mut warm, mut base) = (Vec::new(), Vec::new());
+    let (mut warm_p50, mut warm_p99, mut base_p50, mut base_p99) = (vec![], vec![], vec![], vec![]);
+    for _round in 0..3 {
+        let b = measure(&client, &bare_urls).await;
+        let w = measure(&client, &lookups).await;
+        base.push(b.rps);
+        base_p50.push(b.p50_ms);
+        base_p99.push(b.p99_ms);
+        warm.push(w.rps);
+        warm_p50.push(w.p50_ms);
+        warm_p99.push(w.p99_ms);
+    }
+    let upstream_total = census
+        .received_requests()
+        .await
+        .map(|r| r.len())
+        .unwrap_or(0);
+
+    let (w, b) = (median(warm), median(base));
+    println!("lookup benchmark: {REQUESTS} requests x 3 rounds, {CONCURRENCY} in flight, {DISTINCT} distinct addresses (medians of 3 rounds)");
+    println!(
+        "  bare actix-web handler : {b:9.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms",
+        median(base_p50),
+        median(base_p99)
+    );
+    println!(
+        "  warm targets lookup    : {w:9.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms",
+        median(warm_p50),
+        median(warm_p99)
+    );
+    println!(
+        "  ratio (lookup / bare)  : {:.1}%  (goal >= 40%)",
+        100.0 * w / b
+    );
+    println!(
+        "  upstream calls         : {upstream_after_warm} for {DISTINCT} distinct addresses while warming; {} more over {} warm lookups (goal: 0, calls = distinct addresses)",
+        upstream_total - upstream_after_warm,
+        3 * REQUESTS
+    );
+}

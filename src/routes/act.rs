@@ -1,0 +1,62 @@
+//! `/act`: the supporter's "Email your legislators" step, as pages (no JavaScript needed).
+
+use super::targets::{run_lookup, LookupFailure, TargetsQuery};
+use super::AppState;
+use crate::civic::LookupError;
+use crate::error::PageError;
+use crate::pages::{ActPage, FormValues};
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpResponse};
+use askama::Template;
+
+#[get("/act")]
+pub async fn act(
+    app: web::Data<AppState>,
+    query: web::Query<TargetsQuery>,
+) -> Result<HttpResponse, PageError> {
+    let slug = &app.settings.campaign.default;
+    let doc = app
+        .store
+        .campaign_doc(slug)
+        .await?
+        .ok_or_else(|| PageError::NotFound("This campaign is not set up yet.".into()))?;
+    let q = query.into_inner();
+    let form = FormValues {
+        address: q.address.clone().unwrap_or_default(),
+        street: q.street.clone().unwrap_or_default(),
+        city: q.city.clone().unwrap_or_default(),
+        state: q.state.clone().unwrap_or_default(),
+        zip: q.zip.clone().unwrap_or_default(),
+    };
+    let page = ActPage::new(&doc, form);
+    let asked = [&q.address, &q.street, &q.city, &q.zip, &q.choice, &q.manual]
+        .iter()
+        .any(|f| f.is_some());
+    if !asked {
+        return Ok(html(StatusCode::OK, page.render()?));
+    }
+    match run_lookup(&app.locator, &q).await {
+        Ok(lookup) => Ok(html(
+            StatusCode::OK,
+            page.with_result(&doc, &lookup).render()?,
+        )),
+        Err(LookupFailure::Lookup(LookupError::Directory(err))) => Err(err.into()),
+        Err(failure) => {
+            let status = match &failure {
+                LookupFailure::Lookup(LookupError::Unavailable(_)) => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let field = failure.field();
+            let page = page.with_error(field, failure.to_string());
+            Ok(html(status, page.render()?))
+        }
+    }
+}
+
+fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}

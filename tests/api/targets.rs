@@ -1,0 +1,196 @@
+//! `GET /api/v1/campaigns/{slug}/targets` and the `/act` pages, against a Census stand-in that
+//! speaks the geocoder's real response format and the full public directory.
+
+use crate::helpers::{import_full_directory, spawn_app_with, TestApp};
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TARGETS: &str = "/api/v1/campaigns/end-qualified-immunity/targets";
+
+/// A Census `geographies/onelineaddress` answer for one Boston address (Beacon Hill).
+fn census_boston() -> Value {
+    json!({"result": {
+        "input": {"address": {"address": "24 Beacon St, Boston, MA 02133"},
+                  "benchmark": {"benchmarkName": "Public_AR_Current"}},
+        "addressMatches": [{
+            "matchedAddress": "24 BEACON ST, BOSTON, MA, 02133",
+            "coordinates": {"x": -71.0621, "y": 42.3579},
+            "tigerLine": {"tigerLineId": "1", "side": "L"},
+            "addressComponents": {"zip": "02133", "state": "MA", "city": "BOSTON"},
+            "geographies": {
+                "States": [{"GEOID": "25", "STUSAB": "MA", "NAME": "Massachusetts", "STATE": "25"}],
+                "119th Congressional Districts": [{"GEOID": "2507", "CD119": "07", "STATE": "25",
+                    "NAME": "Congressional District 7", "BASENAME": "7"}],
+                "2024 State Legislative Districts - Upper": [{"GEOID": "25D28", "SLDU": "D28", "STATE": "25",
+                    "NAME": "Suffolk and Middlesex District"}],
+                "2024 State Legislative Districts - Lower": [{"GEOID": "25130", "SLDL": "130", "STATE": "25",
+                    "NAME": "8th Suffolk District"}]
+            }
+        }]
+    }})
+}
+
+async fn census_stand_in(body: Value) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/geographies/onelineaddress"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn app_with_census(server: &MockServer) -> TestApp {
+    spawn_app_with(&[
+        ("ADVOCATE__CIVIC__CENSUS_URL", &server.uri()),
+        ("ADVOCATE__CIVIC__TIMEOUT_MS", "3000"),
+    ])
+    .await
+}
+
+fn query(address: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(address.as_bytes()).collect();
+    format!("{TARGETS}?address={encoded}")
+}
+
+#[tokio::test]
+async fn a_massachusetts_address_finds_all_five_kinds_of_legislator_with_the_scorecard() {
+    let census = census_stand_in(census_boston()).await;
+    let app = app_with_census(&census).await;
+    import_full_directory(&app.db_url);
+
+    let (status, body) = app.get_json(&query("24 Beacon St, Boston, MA 02133")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "MA");
+    assert_eq!(body["accuracy"], "address");
+    let targets = body["targets"].as_array().expect("targets");
+    let of = |chamber: &str| -> Vec<&Value> {
+        targets.iter().filter(|t| t["chamber"] == chamber).collect()
+    };
+    assert_eq!(of("state_upper").len(), 1, "{body}");
+    assert!(!of("state_lower").is_empty(), "{body}");
+    assert_eq!(of("us_senate").len(), 2, "{body}");
+    assert_eq!(of("us_house").len(), 1, "{body}");
+    for t in of("state_upper").iter().chain(of("state_lower").iter()) {
+        assert!(
+            t["email"].as_str().is_some_and(|e| e.contains('@')),
+            "state legislators have email: {t}"
+        );
+    }
+    assert!(
+        of("us_senate")
+            .iter()
+            .all(|t| t["contact_form"].as_str().is_some()),
+        "both MA senators publish a contact form"
+    );
+    for t in targets {
+        for key in ["id", "name", "title", "chamber", "party", "district"] {
+            assert!(!t[key].is_null(), "{key} missing in {t}");
+        }
+    }
+    assert_eq!(body["scorecard"]["summary"], "end 3/4, start 1/5");
+    assert_eq!(body["scorecard"]["gaps"].as_array().map(Vec::len), Some(5));
+
+    // The same address again is answered from the cache: still one upstream call.
+    let (status, _) = app
+        .get_json(&query("24  beacon st, boston, ma 02133"))
+        .await;
+    assert_eq!(status, 200);
+    let calls = census
+        .received_requests()
+        .await
+        .map(|r| r.len())
+        .unwrap_or(0);
+    assert_eq!(
+        calls, 1,
+        "repeated lookups of one address make one upstream call"
+    );
+}
+
+#[tokio::test]
+async fn empty_and_oversized_addresses_are_422_with_a_clear_message() {
+    let census = census_stand_in(census_boston()).await;
+    let app = app_with_census(&census).await;
+    for q in [
+        format!("{TARGETS}?address="),
+        format!("{TARGETS}"),
+        query(&"9".repeat(301)),
+    ] {
+        let (status, body) = app.get_json(&q).await;
+        assert_eq!(status, 422, "{q}: {body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| e.len() > 10),
+            "{body}"
+        );
+    }
+    let calls = census
+        .received_requests()
+        .await
+        .map(|r| r.len())
+        .unwrap_or(0);
+    assert_eq!(calls, 0, "bad input never reaches the provider");
+}
+
+#[tokio::test]
+async fn an_unmatched_address_is_422() {
+    let census = census_stand_in(json!({"result": {"input": {}, "addressMatches": []}})).await;
+    let app = app_with_census(&census).await;
+    let (status, body) = app.get_json(&query("1 Nowhere Lane, Atlantis")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn when_every_provider_fails_and_there_is_no_zip_the_answer_is_503() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("upstream trouble"))
+        .mount(&server)
+        .await;
+    let app = app_with_census(&server).await;
+    let (status, body) = app.get_json(&query("24 Beacon St, Boston, MA")).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
+}
+
+#[tokio::test]
+async fn a_forged_choice_token_is_refused() {
+    let census = census_stand_in(census_boston()).await;
+    let app = app_with_census(&census).await;
+    let (status, body) = app
+        .get_json(&format!("{TARGETS}?choice=not-a-real-token"))
+        .await;
+    assert_eq!(status, 422, "{body}");
+}
+
+#[tokio::test]
+async fn the_act_pages_show_the_form_errors_next_to_the_field_and_the_answer() {
+    let census = census_stand_in(census_boston()).await;
+    let app = app_with_census(&census).await;
+    import_full_directory(&app.db_url);
+
+    let form = app.get("/act").await;
+    assert_eq!(form.status().as_u16(), 200);
+    let html = form.text().await.expect("body");
+    assert!(html.contains("name=\"address\""));
+
+    let empty = app.get("/act?address=").await;
+    assert_eq!(empty.status().as_u16(), 422);
+    let html = empty.text().await.expect("body");
+    assert!(
+        html.contains("id=\"address-error\""),
+        "error shown next to the field"
+    );
+    assert!(html.contains("aria-invalid=\"true\""));
+
+    let found = app
+        .get("/act?address=24+Beacon+St%2C+Boston%2C+MA+02133")
+        .await;
+    assert_eq!(found.status().as_u16(), 200);
+    let html = found.text().await.expect("body");
+    assert!(html.contains("Elizabeth Warren"), "U.S. senator listed");
+    assert!(html.contains("Your state legislators"));
+    assert!(html.contains("mailto:"), "state legislators' email links");
+    assert!(html.contains("end 3/4, start 1/5"));
+}
