@@ -72,6 +72,8 @@ pub struct ActPage {
     pub result: Option<ResultView>,
     pub states: Vec<StateOption>,
     pub parts_open: bool,
+    /// Shown when the legislator directory is empty or older than its configured limit.
+    pub directory_notice: Option<String>,
 }
 
 impl ActPage {
@@ -93,7 +95,13 @@ impl ActPage {
             result: None,
             states,
             parts_open,
+            directory_notice: None,
         }
+    }
+
+    pub fn with_directory_notice(mut self, notice: Option<String>) -> ActPage {
+        self.directory_notice = notice;
+        self
     }
 
     pub fn with_error(mut self, field: &'static str, message: String) -> ActPage {

@@ -28,7 +28,7 @@ pub async fn act(
         state: q.state.clone().unwrap_or_default(),
         zip: q.zip.clone().unwrap_or_default(),
     };
-    let page = ActPage::new(&doc, form);
+    let page = ActPage::new(&doc, form).with_directory_notice(directory_notice(&app).await);
     let asked = [&q.address, &q.street, &q.city, &q.zip, &q.choice, &q.manual]
         .iter()
         .any(|f| f.is_some());
@@ -59,4 +59,26 @@ fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body)
+}
+
+/// Tells supporters when the legislator list may be out of date (or missing).
+async fn directory_notice(app: &AppState) -> Option<String> {
+    let max_age = app.settings.directory.max_age_days;
+    match app.store.directory_status().await {
+        Ok(Some(dir)) if dir.is_stale(max_age, chrono::Utc::now()) => Some(format!(
+            "Our list of legislators was last updated on {}. Recent changes (special elections, \
+             resignations) may be missing.",
+            dir.synced_at.format("%B %-d, %Y")
+        )),
+        Ok(Some(_)) => None,
+        Ok(None) => Some(
+            "Our list of legislators has not been loaded yet, so we cannot name your legislators \
+             right now."
+                .to_string(),
+        ),
+        Err(err) => {
+            tracing::warn!(error = %err, "directory status failed");
+            None
+        }
+    }
 }

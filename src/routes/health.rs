@@ -9,14 +9,18 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers within two seconds.
+/// Readiness: the database answers within two seconds. Also reports the legislator
+/// directory's age (a stale or empty directory is reported, but does not fail readiness).
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.store.backend();
     match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
         Ok(Ok(())) => HttpResponse::Ok().json(json!({
             "status": "ready",
-            "checks": { "database": { "status": "ok", "backend": backend } }
+            "checks": {
+                "database": { "status": "ok", "backend": backend },
+                "directory": directory_check(&state).await,
+            }
         })),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check: database failed");
@@ -31,4 +35,32 @@ fn not_ready(backend: &str, why: &str) -> HttpResponse {
         "status": "unavailable",
         "checks": { "database": { "status": "error", "backend": backend, "error": why } }
     }))
+}
+
+async fn directory_check(state: &AppState) -> serde_json::Value {
+    let max_age_days = state.settings.directory.max_age_days;
+    let status = tokio::time::timeout(Duration::from_secs(2), state.store.directory_status()).await;
+    match status {
+        Ok(Ok(Some(dir))) => {
+            let now = chrono::Utc::now();
+            let stale = dir.is_stale(max_age_days, now);
+            json!({
+                "status": if stale { "stale" } else { "ok" },
+                "synced_at": dir.synced_at,
+                "age_days": now.signed_duration_since(dir.synced_at).num_days(),
+                "max_age_days": max_age_days,
+                "legislators": dir.legislators,
+                "zips": dir.zips,
+            })
+        }
+        Ok(Ok(None)) => json!({
+            "status": "empty",
+            "error": "no legislator directory: run `advocate directory sync`",
+        }),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness check: directory status failed");
+            json!({ "status": "error", "error": "directory status query failed" })
+        }
+        Err(_) => json!({ "status": "error", "error": "directory status timed out" }),
+    }
 }

@@ -194,3 +194,33 @@ async fn the_act_pages_show_the_form_errors_next_to_the_field_and_the_answer() {
     assert!(html.contains("mailto:"), "state legislators' email links");
     assert!(html.contains("end 3/4, start 1/5"));
 }
+
+#[tokio::test]
+async fn the_directory_age_is_visible_on_readyz_and_when_stale_on_the_supporter_page() {
+    let census = census_stand_in(census_boston()).await;
+    let app = app_with_census(&census).await;
+    let (_, ready) = app.get_json("/readyz").await;
+    assert_eq!(ready["checks"]["directory"]["status"], "empty");
+    let html = app.get("/act").await.text().await.expect("body");
+    assert!(html.contains("has not been loaded yet"));
+
+    import_full_directory(&app.db_url);
+    let (_, ready) = app.get_json("/readyz").await;
+    assert_eq!(ready["checks"]["directory"]["status"], "ok", "{ready}");
+    assert!(ready["checks"]["directory"]["legislators"].as_u64().unwrap_or(0) > 7000);
+    let html = app.get("/act").await.text().await.expect("body");
+    assert!(!html.contains("last updated on"), "a fresh directory raises no notice");
+
+    // The same directory under a zero-day limit is stale.
+    let strict = spawn_app_with(&[
+        ("ADVOCATE__CIVIC__CENSUS_URL", &census.uri()),
+        ("ADVOCATE__DIRECTORY__MAX_AGE_DAYS", "0"),
+    ])
+    .await;
+    import_full_directory(&strict.db_url);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_, ready) = strict.get_json("/readyz").await;
+    assert_eq!(ready["checks"]["directory"]["status"], "stale", "{ready}");
+    let html = strict.get("/act").await.text().await.expect("body");
+    assert!(html.contains("last updated on"));
+}
