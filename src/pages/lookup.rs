@@ -60,6 +60,8 @@ pub struct ResultView {
     pub bill: Option<String>,
     pub summary: String,
     pub asks: Vec<String>,
+    /// Link to pick state legislators by hand when the lookup could not name them.
+    pub choose_href: Option<String>,
 }
 
 #[derive(Template)]
@@ -145,6 +147,9 @@ impl ActPage {
             bill: card.bill.as_ref().map(super::text::bill_name),
             summary: card.summary.clone(),
             asks: card.gaps.iter().map(|g| g.ask.clone()).collect(),
+            choose_href: (lookup.accuracy == Accuracy::Zip
+                || !lookup.targets.iter().any(|t| !t.chamber.is_federal()))
+            .then(|| format!("/act/choose?state={}", card.state.as_str())),
         });
         self
     }
@@ -155,6 +160,82 @@ impl ActPage {
             .as_ref()
             .filter(|e| e.field == field)
             .map(|e| e.message.as_str())
+    }
+}
+
+/// One legislator the supporter may tick on the choose-them-yourself page.
+pub struct PickView {
+    pub id: String,
+    pub label: String,
+}
+
+pub struct PickGroup {
+    pub legend: &'static str,
+    /// For element ids: `state_upper`, ...
+    pub slug: &'static str,
+    pub items: Vec<PickView>,
+}
+
+/// `/act/choose`: the supporter picks their legislators from the directory (unverified).
+#[derive(Template)]
+#[template(path = "choose.html")]
+pub struct ChoosePage {
+    pub site: Site,
+    pub title: String,
+    pub state_code: String,
+    pub state_name: String,
+    pub groups: Vec<PickGroup>,
+}
+
+impl ChoosePage {
+    pub fn build(
+        doc: &CampaignDoc,
+        state: crate::domain::StateCode,
+        people: &[Legislator],
+    ) -> ChoosePage {
+        let group = |chamber: Chamber, legend: &'static str| PickGroup {
+            legend,
+            slug: chamber.as_str(),
+            items: people
+                .iter()
+                .filter(|p| p.chamber == chamber)
+                .map(|p| PickView {
+                    id: p.id.clone(),
+                    label: match (&p.party, p.chamber) {
+                        (_, Chamber::UsSenate) => format!(
+                            "{} ({})",
+                            p.name,
+                            p.party.as_deref().unwrap_or("no party listed")
+                        ),
+                        (party, _) => format!(
+                            "{}, district {} ({})",
+                            p.name,
+                            p.district,
+                            party.as_deref().unwrap_or("no party listed")
+                        ),
+                    },
+                })
+                .collect(),
+        };
+        ChoosePage {
+            site: Site::from_campaign(&doc.campaign),
+            title: format!(
+                "Choose your legislators in {} · {}",
+                state.name(),
+                doc.campaign.title
+            ),
+            state_code: state.as_str().to_string(),
+            state_name: state.name().to_string(),
+            groups: [
+                group(Chamber::StateUpper, "State senators"),
+                group(Chamber::StateLower, "State representatives"),
+                group(Chamber::UsSenate, "U.S. senators"),
+                group(Chamber::UsHouse, "U.S. representatives"),
+            ]
+            .into_iter()
+            .filter(|g| !g.items.is_empty())
+            .collect(),
+        }
     }
 }
 

@@ -9,10 +9,51 @@ use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
 
+/// Builds the lookup query from the raw pairs: checkboxes repeat `manual`, which a plain
+/// struct extractor would refuse; repeated values are joined with commas.
+fn targets_query(pairs: Vec<(String, String)>) -> TargetsQuery {
+    let mut q = TargetsQuery::default();
+    let mut manual: Vec<String> = Vec::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "address" => q.address = Some(value),
+            "street" => q.street = Some(value),
+            "city" => q.city = Some(value),
+            "state" => q.state = Some(value),
+            "zip" => q.zip = Some(value),
+            "choice" => q.choice = Some(value),
+            "manual" => manual.push(value),
+            _ => {}
+        }
+    }
+    if !manual.is_empty() {
+        q.manual = Some(manual.join(","));
+    }
+    q
+}
+
+#[get("/act/choose")]
+pub async fn choose(
+    app: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let q = targets_query(query.into_inner());
+    let state = crate::domain::StateCode::parse(q.state.as_deref().unwrap_or(""))
+        .map_err(|_| PageError::NotFound("There is no U.S. state with that code.".into()))?;
+    let doc = app
+        .store
+        .campaign_doc(&app.settings.campaign.default)
+        .await?
+        .ok_or_else(|| PageError::NotFound("This campaign is not set up yet.".into()))?;
+    let people = app.store.legislators_of_state(state, None).await?;
+    let page = crate::pages::lookup::ChoosePage::build(&doc, state, &people);
+    Ok(html(StatusCode::OK, page.render()?))
+}
+
 #[get("/act")]
 pub async fn act(
     app: web::Data<AppState>,
-    query: web::Query<TargetsQuery>,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let slug = &app.settings.campaign.default;
     let doc = app
@@ -20,7 +61,7 @@ pub async fn act(
         .campaign_doc(slug)
         .await?
         .ok_or_else(|| PageError::NotFound("This campaign is not set up yet.".into()))?;
-    let q = query.into_inner();
+    let q = targets_query(query.into_inner());
     let form = FormValues {
         address: q.address.clone().unwrap_or_default(),
         street: q.street.clone().unwrap_or_default(),

@@ -43,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(campaigns::scorecard),
         )
         .service(pages::home)
+        .service(act::choose)
         .service(act::act)
         .service(pages::state_page)
         .service(pages::stylesheet)

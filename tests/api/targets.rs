@@ -207,9 +207,17 @@ async fn the_directory_age_is_visible_on_readyz_and_when_stale_on_the_supporter_
     import_full_directory(&app.db_url);
     let (_, ready) = app.get_json("/readyz").await;
     assert_eq!(ready["checks"]["directory"]["status"], "ok", "{ready}");
-    assert!(ready["checks"]["directory"]["legislators"].as_u64().unwrap_or(0) > 7000);
+    assert!(
+        ready["checks"]["directory"]["legislators"]
+            .as_u64()
+            .unwrap_or(0)
+            > 7000
+    );
     let html = app.get("/act").await.text().await.expect("body");
-    assert!(!html.contains("last updated on"), "a fresh directory raises no notice");
+    assert!(
+        !html.contains("last updated on"),
+        "a fresh directory raises no notice"
+    );
 
     // The same directory under a zero-day limit is stale.
     let strict = spawn_app_with(&[
@@ -223,4 +231,78 @@ async fn the_directory_age_is_visible_on_readyz_and_when_stale_on_the_supporter_
     assert_eq!(ready["checks"]["directory"]["status"], "stale", "{ready}");
     let html = strict.get("/act").await.text().await.expect("body");
     assert!(html.contains("last updated on"));
+}
+
+#[tokio::test]
+async fn a_zip_alone_warns_and_lets_the_supporter_choose_legislators_marked_unverified() {
+    let census = census_stand_in(census_boston()).await;
+    let app = app_with_census(&census).await;
+    import_full_directory(&app.db_url);
+
+    // 02139 (Cambridge) spans two congressional districts in the crosswalk.
+    let (status, body) = app.get_json(&format!("{TARGETS}?zip=02139")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["accuracy"], "zip");
+    assert!(!body["warnings"].as_array().expect("warnings").is_empty());
+    let targets = body["targets"].as_array().expect("targets");
+    assert!(
+        targets
+            .iter()
+            .all(|t| t["chamber"] == "us_senate" || t["chamber"] == "us_house"),
+        "state legislators are never guessed from a ZIP: {body}"
+    );
+
+    let page = app.get("/act?zip=02139").await.text().await.expect("body");
+    assert!(
+        page.contains("/act/choose?state=MA"),
+        "the page offers to choose by hand"
+    );
+
+    let choose = app.get("/act/choose?state=MA").await;
+    assert_eq!(choose.status().as_u16(), 200);
+    let html = choose.text().await.expect("body");
+    assert!(html.contains("name=\"manual\""));
+    assert!(html.contains("State senators"));
+
+    // Pick one state senator and one representative from the directory (checkbox values).
+    let senator = app
+        .store
+        .legislators_of_state(
+            advocate::domain::StateCode::parse("MA").expect("MA"),
+            Some(advocate::directory::Chamber::StateUpper),
+        )
+        .await
+        .expect("directory")[0]
+        .id
+        .clone();
+    let rep = app
+        .store
+        .legislators_of_state(
+            advocate::domain::StateCode::parse("MA").expect("MA"),
+            Some(advocate::directory::Chamber::StateLower),
+        )
+        .await
+        .expect("directory")[0]
+        .id
+        .clone();
+    let enc = |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+    let picked = app
+        .get(&format!(
+            "/act?state=MA&manual={}&manual={}",
+            enc(&senator),
+            enc(&rep)
+        ))
+        .await;
+    assert_eq!(picked.status().as_u16(), 200);
+    let html = picked.text().await.expect("body");
+    assert!(
+        html.contains("unverified"),
+        "manual choices are marked unverified"
+    );
+
+    // An id from another state is refused.
+    let (status, _) = app
+        .get_json(&format!("{TARGETS}?state=MA&manual=bioguide%3AH001089"))
+        .await;
+    assert_eq!(status, 422);
 }
