@@ -1,7 +1,9 @@
 //! Black-box tests of the running service. Every test gets its own database on the backend
 //! named by ADVOCATE_TEST_DATABASE (sqlite or postgres); `.ci/run` runs the suite on both.
 
+mod civic;
 mod cli;
+mod directory;
 mod health;
 mod helpers;
 mod openapi;
