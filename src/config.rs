@@ -16,7 +16,14 @@ pub struct Settings {
     pub campaign: CampaignSettings,
     pub civic: CivicSettings,
     pub directory: DirectorySettings,
+    pub limits: LimitSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub lookups_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -232,6 +239,9 @@ impl Settings {
             ) {
                 return bad(key, format!("`{value}` is not an http(s) URL"));
             }
+        }
+        if self.limits.lookups_per_minute == 0 {
+            return bad("limits.lookups_per_minute", "must be at least 1".into());
         }
         if self.civic.timeout_ms == 0 || self.civic.connect_timeout_ms == 0 {
             return bad("civic.timeout_ms", "timeouts must be at least 1 ms".into());

@@ -100,6 +100,7 @@ fn run(
         store,
         settings: settings.clone(),
         locator,
+        limits: crate::limits::Limits::new(settings.limits.lookups_per_minute),
     });
     let server = HttpServer::new(move || {
         let mut headers = DefaultHeaders::new()
@@ -122,7 +123,25 @@ fn run(
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(max_body))
-            .app_data(web::JsonConfig::default().limit(max_body))
+            // JSON bodies over `server.max_body_bytes` get 413 with a JSON error like every other
+            // API error (actix answers in plain text by default); other JSON errors keep their
+            // status and also answer in JSON.
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(move |err, _req| {
+                        use actix_web::error::JsonPayloadError as E;
+                        let status = actix_web::ResponseError::status_code(&err);
+                        let message = match &err {
+                            E::Overflow { .. } | E::OverflowKnownLength { .. } => {
+                                format!("the request body is larger than {max_body} bytes")
+                            }
+                            other => other.to_string(),
+                        };
+                        let res = crate::error::json_error(status, &message);
+                        actix_web::error::InternalError::from_response(err, res).into()
+                    }),
+            )
             .app_data(web::FormConfig::default().limit(max_body))
             .wrap(headers)
             .wrap(from_fn(request_id_header))

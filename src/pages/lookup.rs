@@ -76,6 +76,8 @@ pub struct ActPage {
     pub parts_open: bool,
     /// Shown when the legislator directory is empty or older than its configured limit.
     pub directory_notice: Option<String>,
+    /// The "Write to them" form under the results (see `pages::compose`).
+    pub write: Option<super::compose::WriteForm>,
 }
 
 impl ActPage {
@@ -98,6 +100,7 @@ impl ActPage {
             states,
             parts_open,
             directory_notice: None,
+            write: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! models so the templates only place values. Everything is server-rendered: no script, no
 //! inline style, no outside resource, so the pages work under `default-src 'self'`.
 
+pub mod compose;
 pub mod home;
 pub mod lookup;
 pub mod map;
@@ -14,6 +15,7 @@ use crate::domain::StateCode;
 use crate::scorecard::{Campaign, CampaignDoc};
 use askama::Template;
 
+pub use compose::{ComposePage, DraftsPage, LookupParams, WriteForm};
 pub use home::{HomePage, StateRow};
 pub use lookup::{ActPage, FormValues};
 pub use map::MapView;

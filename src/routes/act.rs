@@ -52,6 +52,7 @@ pub async fn choose(
 
 #[get("/act")]
 pub async fn act(
+    req: actix_web::HttpRequest,
     app: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
@@ -76,10 +77,15 @@ pub async fn act(
     if !asked {
         return Ok(html(StatusCode::OK, page.render()?));
     }
+    app.limits
+        .check_lookup(req.peer_addr().map(|a| a.ip()))
+        .map_err(|e| PageError::TooManyRequests(e.to_string()))?;
     match run_lookup(&app.locator, &q).await {
         Ok(lookup) => Ok(html(
             StatusCode::OK,
-            page.with_result(&doc, &lookup).render()?,
+            page.with_result(&doc, &lookup)
+                .with_write_form(super::drafts::write_form(&q, &lookup))
+                .render()?,
         )),
         Err(LookupFailure::Lookup(LookupError::Directory(err))) => Err(err.into()),
         Err(failure) => {

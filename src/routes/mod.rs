@@ -2,7 +2,10 @@
 
 mod act;
 mod campaigns;
+mod counts;
+mod drafts;
 mod health;
+mod messages;
 mod openapi;
 mod pages;
 pub mod targets;
@@ -20,6 +23,7 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub locator: Arc<Locator>,
+    pub limits: crate::limits::Limits,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -40,11 +44,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(targets::targets)
                 .service(campaigns::show)
                 .service(campaigns::scorecards)
-                .service(campaigns::scorecard),
+                .service(campaigns::scorecard)
+                .service(messages::create)
+                .service(counts::counts),
         )
         .service(pages::home)
         .service(act::choose)
         .service(act::act)
+        .service(drafts::compose)
+        .service(drafts::drafts_page)
+        .service(drafts::follow)
         .service(pages::state_page)
         .service(pages::stylesheet)
         .default_service(web::to(not_found));

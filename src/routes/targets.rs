@@ -76,6 +76,7 @@ pub async fn run_lookup(locator: &Locator, q: &TargetsQuery) -> Result<Lookup, L
 
 #[get("/campaigns/{slug}/targets")]
 pub async fn targets(
+    req: actix_web::HttpRequest,
     app: web::Data<AppState>,
     slug: web::Path<String>,
     query: web::Query<TargetsQuery>,
@@ -86,6 +87,9 @@ pub async fn targets(
             slug.chars().take(60).collect::<String>()
         ))
     })?;
+    app.limits
+        .check_lookup(req.peer_addr().map(|a| a.ip()))
+        .map_err(|e| ApiError::TooManyRequests(e.to_string()))?;
     let lookup = run_lookup(&app.locator, &query).await?;
     Ok(HttpResponse::Ok().json(json!({
         "state": lookup.state,

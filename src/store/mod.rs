@@ -5,11 +5,14 @@
 //! for each pool by [`on_pool!`]; where the dialects differ, the code says so at that spot.
 
 mod campaigns;
+mod counts;
 mod directory;
 pub mod lookup_cache;
+mod messages;
 
 pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::ImportReport;
+pub use messages::{FollowedLink, NewDraftLink};
 
 use crate::config::DatabaseSettings;
 use secrecy::ExposeSecret;

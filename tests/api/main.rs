@@ -6,6 +6,7 @@ mod cli;
 mod directory;
 mod health;
 mod helpers;
+mod messages;
 mod openapi;
 mod pages;
 mod scorecards;

@@ -114,7 +114,7 @@ async fn empty_and_oversized_addresses_are_422_with_a_clear_message() {
     let app = app_with_census(&census).await;
     for q in [
         format!("{TARGETS}?address="),
-        format!("{TARGETS}"),
+        TARGETS.to_string(),
         query(&"9".repeat(301)),
     ] {
         let (status, body) = app.get_json(&q).await;
@@ -305,4 +305,25 @@ async fn a_zip_alone_warns_and_lets_the_supporter_choose_legislators_marked_unve
         .get_json(&format!("{TARGETS}?state=MA&manual=bioguide%3AH001089"))
         .await;
     assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn lookups_over_the_per_client_limit_get_429() {
+    let census = census_stand_in(census_boston()).await;
+    let app = spawn_app_with(&[
+        ("ADVOCATE__CIVIC__CENSUS_URL", &census.uri()),
+        ("ADVOCATE__LIMITS__LOOKUPS_PER_MINUTE", "3"),
+    ])
+    .await;
+    for _ in 0..3 {
+        let (status, _) = app.get_json(&format!("{TARGETS}?zip=65101")).await;
+        assert_ne!(status, 429);
+    }
+    let (status, body) = app.get_json(&format!("{TARGETS}?zip=65101")).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("wait")));
+    let page = app.get("/act?zip=65101").await;
+    assert_eq!(page.status().as_u16(), 429);
+    // Pages that do not look anything up are not limited.
+    assert_eq!(app.get("/").await.status().as_u16(), 200);
 }

@@ -189,13 +189,50 @@ impl Browser {
         drop(driver);
     }
 
-    /// Sets the viewport (the whole window: headless Chromium has no browser UI).
+    /// Makes the page's viewport `width` x `height` CSS pixels. Headless Chromium's window has a
+    /// frame of its own, so the window is sized, measured, and sized again by the difference.
     pub async fn viewport(&self, width: u32, height: u32) {
-        within(
-            &format!("set window size {width}x{height}"),
-            self.client.set_window_size(width, height),
+        let mut window = (width, height);
+        for _ in 0..3 {
+            within(
+                &format!("set window size {}x{}", window.0, window.1),
+                self.client.set_window_size(window.0, window.1),
+            )
+            .await;
+            let inner = self
+                .js("return [window.innerWidth, window.innerHeight]")
+                .await;
+            let inner = (
+                inner[0].as_i64().unwrap_or_default(),
+                inner[1].as_i64().unwrap_or_default(),
+            );
+            if inner == (i64::from(width), i64::from(height)) {
+                return;
+            }
+            let grow = |w: u32, want: u32, got: i64| {
+                u32::try_from(i64::from(w) + i64::from(want) - got).unwrap_or(w)
+            };
+            window = (
+                grow(window.0, width, inner.0),
+                grow(window.1, height, inner.1),
+            );
+        }
+        let inner = self
+            .js("return [window.innerWidth, window.innerHeight]")
+            .await;
+        println!("note: asked for a {width}x{height} viewport, got {inner}");
+    }
+
+    /// Clicks `element` as a person would, after scrolling it to the middle of the viewport at
+    /// once: WebDriver's own scroll-into-view races a page's `scroll-behavior: smooth`.
+    pub async fn click(&self, what: &str, element: &fantoccini::elements::Element) {
+        let element_json = serde_json::to_value(element).expect("element as JSON");
+        self.js_with(
+            "arguments[0].scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'})",
+            vec![element_json],
         )
         .await;
+        within(&format!("click {what}"), element.click()).await;
     }
 
     /// Navigates to `url` and waits until the document has finished loading.

@@ -110,7 +110,7 @@ async fn map_tiles_are_named_links_that_open_the_state_page() {
         );
         println!("map: Massachusetts' tile is named {name:?}");
 
-        within("click Massachusetts' tile", ma.click()).await;
+        browser.click("Massachusetts' tile", &ma).await;
         let started = Instant::now();
         loop {
             let url = within("read the URL", browser.client.current_url()).await;
@@ -312,14 +312,22 @@ async fn screenshots_of_the_main_pages() {
                 std::fs::write(&file, &png).expect("write screenshot");
                 println!("screenshot: {}", file.display());
 
-                // The whole page, for a person to look over.
-                let full = browser
-                    .js("return Math.ceil(document.documentElement.scrollHeight)")
-                    .await
-                    .as_u64()
-                    .unwrap_or(u64::from(height));
-                let full = full.clamp(u64::from(height), 10_000) as u32;
-                browser.viewport(width, full).await;
+                // The whole page, for a person to look over: the window made as tall as the
+                // page plus the window's own frame (exactness does not matter here).
+                let size = browser
+                    .js(r#"return [
+                        Math.ceil(document.documentElement.scrollHeight),
+                        Math.max(0, window.outerHeight - window.innerHeight),
+                    ]"#)
+                    .await;
+                let page = size[0].as_u64().unwrap_or(u64::from(height));
+                let frame = size[1].as_u64().unwrap_or_default();
+                let full = (page + frame).clamp(u64::from(height), 12_000) as u32;
+                within(
+                    "resize the window to the whole page",
+                    browser.client.set_window_size(width, full),
+                )
+                .await;
                 let png = browser.screenshot().await;
                 let file = dir.join(format!("{name}-{width}-full.png"));
                 std::fs::write(&file, &png).expect("write screenshot");

@@ -1,0 +1,183 @@
+//! Messages to legislators: templates (`template`), composing one message per legislator
+//! (`compose`), and drafts the supporter sends themselves (`drafts`).
+//!
+//! The flow a handler follows: parse the supporter's input into domain types, re-run the lookup
+//! for their address, then [`draft`] (choose targets, load the templates, compose) and
+//! [`drafts::issue`] (store the counting links). Sending through the service (confirmation,
+//! outbox, SMTP) builds on the same [`compose::Draft`]s.
+
+pub mod compose;
+pub mod drafts;
+pub mod template;
+
+pub use compose::{compose, select_targets, Draft, Edit, Overrides, Supporter, Templates};
+pub use drafts::{DraftLinks, IssuedDraft, DRAFT_LINK_TTL};
+pub use template::{
+    Audience, MergeFields, MessageTemplate, Part, RenderError, TemplateError, TemplateText,
+};
+
+use crate::civic::Lookup;
+use crate::domain::InvalidField;
+use crate::scorecard::CampaignDoc;
+use crate::store::{Store, StoreError};
+use chrono::Utc;
+
+/// Why messages could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// A supporter's input is not valid (422, with its field).
+    #[error(transparent)]
+    Invalid(#[from] InvalidField),
+    /// No campaign with that slug (404).
+    #[error("no campaign `{0}`")]
+    NoCampaign(String),
+    /// An id that is not among the legislators found for the address (422): recipients come
+    /// from the lookup alone.
+    #[error("`{}` is not one of the legislators found for this address", .0.chars().take(100).collect::<String>())]
+    UnknownTarget(String),
+    /// The supporter chose nobody (422).
+    #[error("Please choose at least one legislator to write to.")]
+    NoTargets,
+    /// A stored template failed for this legislator (500; logged).
+    #[error("the message template could not be rendered")]
+    Render(#[source] RenderError),
+    /// A built-in template is broken (500; a bug caught by the unit tests).
+    #[error("the built-in message template is invalid")]
+    Builtin(#[source] TemplateError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl MessageError {
+    /// The input field the error is about, for 422s.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            MessageError::Invalid(e) => Some(e.field),
+            MessageError::UnknownTarget(_) | MessageError::NoTargets => Some("targets"),
+            _ => None,
+        }
+    }
+}
+
+/// The current template of each audience for campaign `slug`, seeding the built-in ones the
+/// first time a campaign needs them.
+pub async fn templates(store: &Store, slug: &str) -> Result<Templates, MessageError> {
+    let state = current_or_seed(store, slug, Audience::State).await?;
+    let federal = current_or_seed(store, slug, Audience::Federal).await?;
+    Ok(Templates { state, federal })
+}
+
+async fn current_or_seed(
+    store: &Store,
+    slug: &str,
+    audience: Audience,
+) -> Result<MessageTemplate, MessageError> {
+    if let Some(t) = store.current_template(slug, audience).await? {
+        return Ok(t);
+    }
+    let text = template::builtin(audience).map_err(MessageError::Builtin)?;
+    if store
+        .seed_template(slug, audience, &text.subject, &text.body, Utc::now())
+        .await?
+    {
+        tracing::info!(
+            campaign = slug,
+            audience = audience.as_str(),
+            "seeded the message template"
+        );
+    }
+    store
+        .current_template(slug, audience)
+        .await?
+        .ok_or_else(|| MessageError::NoCampaign(slug.to_string()))
+}
+
+/// Seeds the built-in templates of every campaign that has none (for start-up; the first
+/// message of a campaign does the same).
+pub async fn seed_templates(store: &Store) -> Result<(), MessageError> {
+    for campaign in store.campaigns().await? {
+        templates(store, &campaign.slug).await?;
+    }
+    Ok(())
+}
+
+/// The drafts for the legislators `ids` chosen from `lookup`: every id must be one of the
+/// lookup's targets.
+pub async fn draft(
+    store: &Store,
+    doc: &CampaignDoc,
+    lookup: &Lookup,
+    ids: &[String],
+    supporter: &Supporter,
+    overrides: &Overrides,
+) -> Result<Vec<Draft>, MessageError> {
+    let chosen = select_targets(lookup, ids)?;
+    let templates = templates(store, &doc.campaign.slug).await?;
+    compose(doc, &templates, &chosen, supporter, overrides).map_err(MessageError::Render)
+}
+
+/// Why a template was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveTemplateError {
+    #[error("no campaign `{0}`")]
+    NoCampaign(String),
+    /// The template is refused; the message names the part and, for render failures, the state.
+    #[error(transparent)]
+    Invalid(#[from] TemplateError),
+    #[error(transparent)]
+    Other(#[from] MessageError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Saves a new version of campaign `slug`'s template for `audience`, after checking that it
+/// renders for every state (see [`template::check`]); nothing is stored when it does not.
+/// Returns the saved version.
+pub async fn save_template(
+    store: &Store,
+    slug: &str,
+    audience: Audience,
+    subject: &str,
+    body: &str,
+) -> Result<MessageTemplate, SaveTemplateError> {
+    let doc = store
+        .campaign_doc(slug)
+        .await?
+        .ok_or_else(|| SaveTemplateError::NoCampaign(slug.to_string()))?;
+    let text = TemplateText {
+        subject: subject.to_string(),
+        body: body.to_string(),
+    };
+    // Rendering 200-odd messages is CPU work: keep it off the async workers.
+    let checked = tokio::task::spawn_blocking(move || template::check(&doc, audience, &text));
+    match checked.await {
+        Ok(result) => result?,
+        Err(join) => {
+            return Err(SaveTemplateError::Store(StoreError::Invalid(format!(
+                "the template check stopped: {join}"
+            ))))
+        }
+    }
+    // The seed comes first, so the first saved edit is version 2 and version 1 stays on record.
+    current_or_seed(store, slug, audience).await?;
+    // Stored in whole seconds; answer with what a later read returns.
+    let now = Utc::now();
+    let now = chrono::DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let version = store
+        .add_template_version(slug, audience, subject, body, now)
+        .await?
+        .ok_or_else(|| SaveTemplateError::NoCampaign(slug.to_string()))?;
+    tracing::info!(
+        campaign = slug,
+        audience = audience.as_str(),
+        version,
+        "saved a message template"
+    );
+    Ok(MessageTemplate {
+        audience,
+        version,
+        subject: subject.to_string(),
+        body: body.to_string(),
+        created_at: now,
+    })
+}

@@ -1,0 +1,356 @@
+//! Message templates (versioned per campaign and audience) and the short-lived draft links behind
+//! the counting redirect. Times are Unix seconds.
+
+use super::counts::INCREMENT;
+use super::{in_transaction, on_pool, Store, StoreError};
+use crate::domain::StateCode;
+use crate::messages::{Audience, MessageTemplate};
+use crate::stats::Channel;
+use chrono::{DateTime, Utc};
+
+/// A draft link to store: `token_hash` is the SHA-256 (hex) of the token in the link.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewDraftLink {
+    pub token_hash: String,
+    /// Shared by the links of one drafted message, which is counted once per channel.
+    pub draft_id: String,
+    pub state: StateCode,
+    pub legislator_id: String,
+    pub channel: Channel,
+    /// Where the link leads. Holds the message, so it is purged with the row.
+    pub target_url: String,
+}
+
+// The target URL carries a supporter's message and name: never print it.
+impl std::fmt::Debug for NewDraftLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewDraftLink")
+            .field("state", &self.state)
+            .field("legislator_id", &self.legislator_id)
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What following a draft link found.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FollowedLink {
+    pub target_url: String,
+    pub state: StateCode,
+    pub legislator_id: String,
+    pub channel: Channel,
+    /// True the first time one of the message's links of this channel is followed.
+    pub counted: bool,
+}
+
+impl std::fmt::Debug for FollowedLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FollowedLink")
+            .field("state", &self.state)
+            .field("legislator_id", &self.legislator_id)
+            .field("channel", &self.channel)
+            .field("counted", &self.counted)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TemplateRow {
+    audience: String,
+    version: i64,
+    subject: String,
+    body: String,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    draft_id: String,
+    campaign_id: i64,
+    state: String,
+    legislator_id: String,
+    channel: String,
+    target_url: String,
+}
+
+fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("stored {what} is invalid: {err}"))
+}
+
+impl TryFrom<TemplateRow> for MessageTemplate {
+    type Error = StoreError;
+
+    fn try_from(r: TemplateRow) -> Result<Self, StoreError> {
+        Ok(MessageTemplate {
+            audience: Audience::parse(&r.audience)
+                .ok_or_else(|| corrupt("template audience", &r.audience))?,
+            version: r.version,
+            subject: r.subject,
+            body: r.body,
+            created_at: DateTime::from_timestamp(r.created_at, 0)
+                .ok_or_else(|| corrupt("template time", r.created_at))?,
+        })
+    }
+}
+
+const TEMPLATE_COLUMNS: &str = "SELECT t.audience, t.version, t.subject, t.body, t.created_at \
+     FROM message_templates t JOIN campaigns c ON c.id = t.campaign_id";
+
+impl Store {
+    /// The current (highest) version of a campaign's template for `audience`, if any.
+    pub async fn current_template(
+        &self,
+        slug: &str,
+        audience: Audience,
+    ) -> Result<Option<MessageTemplate>, StoreError> {
+        let sql = format!(
+            "{TEMPLATE_COLUMNS} WHERE c.slug = $1 AND t.audience = $2 \
+             ORDER BY t.version DESC LIMIT 1"
+        );
+        let row: Option<TemplateRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(slug)
+                .bind(audience.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(MessageTemplate::try_from).transpose()
+    }
+
+    /// Every version of a campaign's template for `audience`, newest first.
+    pub async fn template_versions(
+        &self,
+        slug: &str,
+        audience: Audience,
+    ) -> Result<Vec<MessageTemplate>, StoreError> {
+        let sql = format!(
+            "{TEMPLATE_COLUMNS} WHERE c.slug = $1 AND t.audience = $2 ORDER BY t.version DESC"
+        );
+        let rows: Vec<TemplateRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(slug)
+                .bind(audience.as_str())
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(MessageTemplate::try_from).collect()
+    }
+
+    /// Stores `subject`/`body` as version 1 when the campaign has no template for `audience`
+    /// yet; true when it did. Safe to race: at most one seed is stored.
+    pub async fn seed_template(
+        &self,
+        slug: &str,
+        audience: Audience,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO message_templates (campaign_id, audience, version, subject, body, \
+                 created_at) \
+                 SELECT c.id, $2, 1, $3, $4, $5 FROM campaigns c WHERE c.slug = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM message_templates t WHERE t.campaign_id = c.id AND t.audience = $2) \
+                 ON CONFLICT (campaign_id, audience, version) DO NOTHING",
+            )
+            .bind(slug)
+            .bind(audience.as_str())
+            .bind(subject)
+            .bind(body)
+            .bind(now.timestamp())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done > 0)
+    }
+
+    /// Stores a new version of a campaign's template for `audience` and returns its number, or
+    /// `None` for an unknown campaign. The caller has checked the template.
+    pub async fn add_template_version(
+        &self,
+        slug: &str,
+        audience: Audience,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        // Two staff saving at once on PostgreSQL may pick the same number; the primary key
+        // refuses the second, which then tries the next number.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self
+                .insert_next_version(slug, audience, subject, body, now)
+                .await
+            {
+                Err(StoreError::Database(sqlx::Error::Database(e)))
+                    if e.is_unique_violation() && attempt < 3 =>
+                {
+                    continue
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn insert_next_version(
+        &self,
+        slug: &str,
+        audience: Audience,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let version = in_transaction!(self, tx => {
+            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match id {
+                None => None,
+                Some(id) => {
+                    let latest: i64 = sqlx::query_scalar(
+                        "SELECT COALESCE(MAX(version), 0) FROM message_templates \
+                         WHERE campaign_id = $1 AND audience = $2",
+                    )
+                    .bind(id)
+                    .bind(audience.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO message_templates (campaign_id, audience, version, subject, \
+                         body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(id)
+                    .bind(audience.as_str())
+                    .bind(latest + 1)
+                    .bind(subject)
+                    .bind(body)
+                    .bind(now.timestamp())
+                    .execute(&mut *tx)
+                    .await?;
+                    Some(latest + 1)
+                }
+            }
+        });
+        Ok(version)
+    }
+
+    /// Stores draft links that expire at `expires_at`, first purging every expired link (so
+    /// message text does not outlive its retention by more than the time to the next draft).
+    /// Returns false (storing nothing) for an unknown campaign.
+    pub async fn insert_draft_links(
+        &self,
+        slug: &str,
+        links: &[NewDraftLink],
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let stored = in_transaction!(self, tx => {
+            sqlx::query("DELETE FROM draft_links WHERE expires_at <= $1")
+                .bind(now.timestamp())
+                .execute(&mut *tx)
+                .await?;
+            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match id {
+                None => false,
+                Some(id) => {
+                    for link in links {
+                        sqlx::query(
+                            "INSERT INTO draft_links (token_hash, draft_id, campaign_id, state, \
+                             legislator_id, channel, target_url, created_at, expires_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        )
+                        .bind(&link.token_hash)
+                        .bind(&link.draft_id)
+                        .bind(id)
+                        .bind(link.state.as_str())
+                        .bind(&link.legislator_id)
+                        .bind(link.channel.as_str())
+                        .bind(&link.target_url)
+                        .bind(now.timestamp())
+                        .bind(expires_at.timestamp())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    true
+                }
+            }
+        });
+        Ok(stored)
+    }
+
+    /// Follows the unexpired draft link whose token hashes to `token_hash`: counts its message
+    /// (the first time any of that message's links of the same channel is followed) on `now`'s
+    /// UTC day, and returns where the link leads. `None` for an unknown or expired token.
+    pub async fn follow_draft_link(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<FollowedLink>, StoreError> {
+        let found = in_transaction!(self, tx => {
+            let row: Option<LinkRow> = sqlx::query_as(
+                "SELECT draft_id, campaign_id, state, legislator_id, channel, target_url \
+                 FROM draft_links WHERE token_hash = $1 AND expires_at > $2",
+            )
+            .bind(token_hash)
+            .bind(now.timestamp())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                None => None,
+                Some(row) => {
+                    let first = sqlx::query(
+                        "UPDATE draft_links SET counted_at = $1 \
+                         WHERE draft_id = $2 AND channel = $3 AND counted_at IS NULL",
+                    )
+                    .bind(now.timestamp())
+                    .bind(&row.draft_id)
+                    .bind(&row.channel)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        > 0;
+                    if first {
+                        sqlx::query(INCREMENT)
+                            .bind(row.campaign_id)
+                            .bind(&row.state)
+                            .bind(&row.legislator_id)
+                            .bind(now.date_naive())
+                            .bind(&row.channel)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Some((row, first))
+                }
+            }
+        });
+        let Some((row, counted)) = found else {
+            return Ok(None);
+        };
+        Ok(Some(FollowedLink {
+            state: StateCode::parse(&row.state).map_err(|e| corrupt("draft link state", e))?,
+            channel: Channel::parse(&row.channel).map_err(|e| corrupt("draft link channel", e))?,
+            legislator_id: row.legislator_id,
+            target_url: row.target_url,
+            counted,
+        }))
+    }
+
+    /// Deletes expired draft links (and the message text they hold); returns how many.
+    pub async fn purge_expired_draft_links(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let n = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM draft_links WHERE expires_at <= $1")
+                .bind(now.timestamp())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+}
