@@ -142,6 +142,17 @@ async fn main() {
         .map(|r| r.len())
         .unwrap_or(0);
 
+    // Where the time goes: the scorecard alone (no lookup).
+    let scorecard_urls = vec![format!(
+        "{}/api/v1/campaigns/end-qualified-immunity/scorecards/MA",
+        app.address
+    )];
+    let sc = measure(&client, &scorecard_urls).await;
+    println!(
+        "  (scorecard endpoint alone: {:.0} req/s, p50 {:.2} ms)",
+        sc.rps, sc.p50_ms
+    );
+
     let (mut warm, mut base) = (Vec::new(), Vec::new());
     let (mut warm_p50, mut warm_p99, mut base_p50, mut base_p99) = (vec![], vec![], vec![], vec![]);
     for _round in 0..3 {

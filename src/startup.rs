@@ -101,6 +101,7 @@ fn run(
         settings: settings.clone(),
         locator,
         limits: crate::limits::Limits::new(settings.limits.lookups_per_minute),
+        campaigns: Default::default(),
     });
     let server = HttpServer::new(move || {
         let mut headers = DefaultHeaders::new()

@@ -41,8 +41,7 @@ pub async fn choose(
     let state = crate::domain::StateCode::parse(q.state.as_deref().unwrap_or(""))
         .map_err(|_| PageError::NotFound("There is no U.S. state with that code.".into()))?;
     let doc = app
-        .store
-        .campaign_doc(&app.settings.campaign.default)
+        .campaign(&app.settings.campaign.default)
         .await?
         .ok_or_else(|| PageError::NotFound("This campaign is not set up yet.".into()))?;
     let people = app.store.legislators_of_state(state, None).await?;
@@ -58,8 +57,7 @@ pub async fn act(
 ) -> Result<HttpResponse, PageError> {
     let slug = &app.settings.campaign.default;
     let doc = app
-        .store
-        .campaign_doc(slug)
+        .campaign(slug)
         .await?
         .ok_or_else(|| PageError::NotFound("This campaign is not set up yet.".into()))?;
     let q = targets_query(query.into_inner());

@@ -6,11 +6,11 @@ use crate::error::ApiError;
 use crate::scorecard::{CampaignDoc, Criterion};
 use actix_web::{get, web, HttpResponse};
 use serde_json::json;
+use std::sync::Arc;
 
-async fn load(state: &AppState, slug: &str) -> Result<CampaignDoc, ApiError> {
+async fn load(state: &AppState, slug: &str) -> Result<Arc<CampaignDoc>, ApiError> {
     state
-        .store
-        .campaign_doc(slug)
+        .campaign(slug)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no campaign `{}`", clip(slug))))
 }

@@ -20,6 +20,7 @@ use crate::scorecard::CampaignDoc;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
+use std::sync::Arc;
 
 /// The "Write to them" form for the results of the lookup `q`.
 pub fn write_form(q: &TargetsQuery, lookup: &Lookup) -> Option<WriteForm> {
@@ -98,10 +99,9 @@ async fn campaign_and_lookup(
     req: &HttpRequest,
     app: &AppState,
     params: &LookupParams,
-) -> Result<Result<(CampaignDoc, Lookup), HttpResponse>, PageError> {
+) -> Result<Result<(Arc<CampaignDoc>, Lookup), HttpResponse>, PageError> {
     let doc = app
-        .store
-        .campaign_doc(&app.settings.campaign.default)
+        .campaign(&app.settings.campaign.default)
         .await?
         .ok_or_else(|| PageError::NotFound("This campaign is not set up yet.".into()))?;
     if params.is_empty() {

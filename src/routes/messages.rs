@@ -251,8 +251,7 @@ pub async fn create(
 ) -> Result<HttpResponse, MessagesApiError> {
     let request = MessageRequest::parse(body.into_inner())?;
     let doc = app
-        .store
-        .campaign_doc(&slug)
+        .campaign(&slug)
         .await?
         .ok_or_else(|| MessageError::NoCampaign(slug.chars().take(60).collect::<String>()))?;
     app.limits

@@ -24,6 +24,17 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub locator: Arc<Locator>,
     pub limits: crate::limits::Limits,
+    pub campaigns: crate::scorecard::CampaignCache,
+}
+
+impl AppState {
+    /// A campaign by slug, through the short-lived in-memory cache.
+    pub async fn campaign(
+        &self,
+        slug: &str,
+    ) -> Result<Option<Arc<crate::scorecard::CampaignDoc>>, crate::store::StoreError> {
+        self.campaigns.get(&self.store, slug).await
+    }
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

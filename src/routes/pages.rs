@@ -6,12 +6,12 @@ use crate::error::PageError;
 use crate::scorecard::CampaignDoc;
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
+use std::sync::Arc;
 
-async fn default_campaign(state: &AppState) -> Result<CampaignDoc, PageError> {
+async fn default_campaign(state: &AppState) -> Result<Arc<CampaignDoc>, PageError> {
     let slug = &state.settings.campaign.default;
     state
-        .store
-        .campaign_doc(slug)
+        .campaign(slug)
         .await?
         .ok_or_else(|| PageError::NotFound("This campaign is not set up yet.".into()))
 }

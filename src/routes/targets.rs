@@ -81,7 +81,7 @@ pub async fn targets(
     slug: web::Path<String>,
     query: web::Query<TargetsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let doc = app.store.campaign_doc(&slug).await?.ok_or_else(|| {
+    let doc = app.campaign(&slug).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "no campaign `{}`",
             slug.chars().take(60).collect::<String>()

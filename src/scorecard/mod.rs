@@ -3,9 +3,11 @@
 //! What is stored is what the campaign published: bills and per-criterion evaluations.
 //! Scores and gaps are always computed here, never stored by hand.
 
+mod cache;
 pub mod file;
 mod score;
 
+pub use cache::{CampaignCache, CAMPAIGN_TTL};
 pub use score::{Gap, Score, Scorecard, ScoredCriterion};
 
 use crate::domain::{BillStatus, CriterionKind, CriterionStatus, StateCode};
