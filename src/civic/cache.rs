@@ -12,6 +12,8 @@ use sha2::Sha256;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
+use super::memo::{Memo, MEMO_TTL};
+
 /// Name of the generated key in `server_secrets`.
 const SECRET_NAME: &str = "lookup_cache_key";
 /// Choices must outlive a short (or disabled) cache: the supporter still has to pick one.
@@ -22,6 +24,8 @@ pub struct LookupCache {
     configured: SecretString,
     key: OnceCell<Vec<u8>>,
     ttl: Duration,
+    /// Recent answers by address hash, so a warm lookup skips the database.
+    memo: Memo<String, CachedLookup>,
 }
 
 fn now_secs() -> i64 {
@@ -34,6 +38,7 @@ impl LookupCache {
             store,
             configured,
             key: OnceCell::new(),
+            memo: Memo::new(10_000, ttl.min(MEMO_TTL)),
             ttl,
         }
     }
@@ -72,8 +77,16 @@ impl LookupCache {
         if self.ttl.is_zero() {
             return None;
         }
+        if let Some(hit) = self.memo.get(&address_hash.to_string()) {
+            return Some(hit);
+        }
         match self.store.cached_lookup(address_hash, now_secs()).await {
-            Ok(hit) => hit,
+            Ok(hit) => {
+                if let Some(hit) = &hit {
+                    self.memo.put(address_hash.to_string(), hit.clone());
+                }
+                hit
+            }
             Err(err) => {
                 tracing::warn!(error = %err, "lookup cache unreadable; asking the providers");
                 None
@@ -94,8 +107,13 @@ impl LookupCache {
         };
         let now = now_secs();
         let expires = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2));
-        if let Err(err) = self.store.cache_lookup(hash, entry, now, expires).await {
-            tracing::warn!(error = %err, "lookup not cached");
+        match self.store.cache_lookup(hash, entry, now, expires).await {
+            Ok(()) => {
+                if let Some(hash) = hash {
+                    self.memo.put(hash.to_string(), entry.clone());
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "lookup not cached"),
         }
     }
 

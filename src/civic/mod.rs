@@ -13,6 +13,7 @@ mod chain;
 pub mod divisions;
 pub mod geocodio;
 pub mod http;
+mod memo;
 pub mod openstates;
 pub mod provider;
 pub mod source;

@@ -43,6 +43,8 @@ const MAP_TTL: Duration = Duration::from_secs(60);
 pub struct StoreDirectory {
     store: Store,
     map: RwLock<Option<(Instant, Arc<DivisionMap>)>>,
+    /// The people of recently asked division sets (sorted), for warm lookups.
+    people: super::memo::Memo<Vec<String>, Vec<Legislator>>,
 }
 
 impl StoreDirectory {
@@ -50,6 +52,7 @@ impl StoreDirectory {
         StoreDirectory {
             store,
             map: RwLock::new(None),
+            people: super::memo::Memo::new(10_000, super::memo::MEMO_TTL),
         }
     }
 
@@ -80,7 +83,18 @@ impl DirectorySource for StoreDirectory {
         &self,
         divisions: &[String],
     ) -> Result<Vec<Legislator>, StoreError> {
-        self.store.legislators_in_divisions(divisions).await
+        let mut key = divisions.to_vec();
+        key.sort();
+        key.dedup();
+        if let Some(people) = self.people.get(&key) {
+            return Ok(people);
+        }
+        let people = self.store.legislators_in_divisions(divisions).await?;
+        // An empty answer may mean "not synced yet": ask again next time.
+        if !people.is_empty() {
+            self.people.put(key, people.clone());
+        }
+        Ok(people)
     }
 
     async fn legislators_of_state(

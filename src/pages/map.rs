@@ -246,10 +246,15 @@ fn mark(card: &Scorecard) -> Option<Mark> {
     }
 }
 
-/// "Massachusetts: 3.5 of 9 standards met, failed bill"; "Wyoming: no evaluated legislation".
+/// "Massachusetts, MA: 3.5 of 9 standards met, failed bill"; "Wyoming, WY: no evaluated
+/// legislation". The code is the tile's visible text, so it must be part of the name (WCAG 2.5.3).
 pub fn tile_label(card: &Scorecard) -> String {
     let Some(bill) = card.bill.as_ref() else {
-        return format!("{}: no evaluated legislation", card.state_name);
+        return format!(
+            "{}, {}: no evaluated legislation",
+            card.state_name,
+            card.state.as_str()
+        );
     };
     let unknown = if card.score.unknown > 0 {
         format!(" ({} not yet evaluated)", card.score.unknown)
@@ -257,8 +262,9 @@ pub fn tile_label(card: &Scorecard) -> String {
         String::new()
     };
     format!(
-        "{}: {} of {} standards met{unknown}, {}",
+        "{}, {}: {} of {} standards met{unknown}, {}",
         card.state_name,
+        card.state.as_str(),
         points(card.score.total()),
         card.score.total_of(),
         bill_status_phrase(bill.status),

@@ -321,14 +321,20 @@ mod tests {
                 .find(|t| t.contains(&href))
                 .unwrap_or_else(|| panic!("no tile for {state}"));
             assert!(
-                tile.contains(&format!("aria-label=\"{}: ", state.name())),
+                tile.contains(&format!(
+                    "aria-label=\"{}, {}: ",
+                    state.name(),
+                    state.as_str()
+                )),
                 "{state} tile has no label: {tile}"
             );
         }
-        assert!(html.contains("aria-label=\"Massachusetts: 3.5 of 9 standards met, failed bill\""));
-        assert!(html.contains("aria-label=\"Wyoming: no evaluated legislation\""));
+        assert!(
+            html.contains("aria-label=\"Massachusetts, MA: 3.5 of 9 standards met, failed bill\"")
+        );
+        assert!(html.contains("aria-label=\"Wyoming, WY: no evaluated legislation\""));
         assert!(html.contains(
-            "aria-label=\"Connecticut: 0 of 9 standards met (8 not yet evaluated), passed law\""
+            "aria-label=\"Connecticut, CT: 0 of 9 standards met (8 not yet evaluated), passed law\""
         ));
     }
 
