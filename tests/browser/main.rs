@@ -338,3 +338,152 @@ async fn screenshots_of_the_main_pages() {
     })
     .await
 }
+
+/// A Census `geographies/onelineaddress` answer (the real response shape) for one Boston match.
+fn census_boston() -> Value {
+    json!({"result": {"input": {}, "addressMatches": [{
+    "matchedAddress": "24 BEACON ST, BOSTON, MA, 02133",
+    "coordinates": {"x": -71.0621, "y": 42.3579},
+    "addressComponents": {"zip": "02133", "state": "MA"},
+    "geographies": {
+        "States": [{"GEOID": "25", "STUSAB": "MA"}],
+        "119th Congressional Districts": [{"GEOID": "2507"}],
+        "2024 State Legislative Districts - Upper": [{"GEOID": "25D28"}],
+        "2024 State Legislative Districts - Lower": [{"GEOID": "25130"}]
+    }}]}})
+}
+
+/// Two matches in different districts: the supporter must choose.
+fn census_two_matches() -> Value {
+    let one = |house: &str, street: &str| {
+        json!({
+            "matchedAddress": street,
+            "coordinates": {"x": -71.1, "y": 42.37},
+            "addressComponents": {"zip": "02139", "state": "MA"},
+            "geographies": {
+                "States": [{"GEOID": "25", "STUSAB": "MA"}],
+                "119th Congressional Districts": [{"GEOID": "2507"}],
+                "2024 State Legislative Districts - Upper": [{"GEOID": "25D28"}],
+                "2024 State Legislative Districts - Lower": [{"GEOID": house}]
+            }
+        })
+    };
+    json!({"result": {"input": {}, "addressMatches": [
+        one("25130", "1 MAIN ST, CAMBRIDGE, MA, 02139"),
+        one("25125", "1 MAIN ST, BOSTON, MA, 02139")
+    ]}})
+}
+
+#[tokio::test]
+async fn the_lookup_flow_works_and_is_accessible_in_the_browser() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    bounded(async {
+        let census = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/geographies/onelineaddress"))
+            .and(query_param("address", "1 Main St, 02139"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(census_two_matches()))
+            .mount(&census)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/geographies/onelineaddress"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(census_boston()))
+            .mount(&census)
+            .await;
+        let app = helpers::spawn_app_with(&[("ADVOCATE__CIVIC__CENSUS_URL", &census.uri())]).await;
+        helpers::import_full_directory(&app.db_url);
+
+        let browser = Browser::start().await;
+        browser.viewport(1280, 900).await;
+        let mut serious = Vec::new();
+        let mut check = |page: &str, report: driver::AxeReport| {
+            println!("axe {page:<22}: {}", report.by_impact());
+            for violation in &report.violations {
+                println!("    {violation}");
+                if violation.is_serious() {
+                    serious.push(format!("{page}: {violation}"));
+                }
+            }
+        };
+
+        // The form, filled in and sent as a person would.
+        browser.open(&format!("{}/act", app.address)).await;
+        check("/act (form)", browser.axe().await);
+        let field = browser.find("#address").await;
+        within(
+            "type the address",
+            field.send_keys("24 Beacon St, Boston, MA 02133"),
+        )
+        .await;
+        let submit = browser.find("form.lookup-form button[type=submit]").await;
+        browser.click("Find my legislators", &submit).await;
+        browser.wait_loaded("the answer").await;
+        let shown = lower_words(
+            browser
+                .js("return document.body.innerText")
+                .await
+                .as_str()
+                .unwrap_or_default(),
+        );
+        assert!(
+            shown.contains("elizabeth warren"),
+            "the answer lists the U.S. senators:\n{shown}"
+        );
+        assert!(shown.contains("your state legislators"), "{shown}");
+        assert!(
+            shown.contains("end 3/4, start 1/5"),
+            "the state's scorecard is beside them"
+        );
+        check("/act (answer)", browser.axe().await);
+
+        // An empty address: the error sits next to the field.
+        browser.open(&format!("{}/act?address=", app.address)).await;
+        let error = browser.find("#address-error").await;
+        let text = within("read the error", error.text()).await;
+        assert!(
+            text.contains("home address"),
+            "error next to the field: {text:?}"
+        );
+        check("/act (error)", browser.axe().await);
+
+        // An ambiguous address: choose-your-district, then the chosen answer.
+        browser
+            .open(&format!("{}/act?address=1+Main+St%2C+02139", app.address))
+            .await;
+        check("/act (choices)", browser.axe().await);
+        let choices = browser.find_all(".choice-list a").await;
+        assert_eq!(choices.len(), 2, "two districts to choose from");
+        browser.click("the first choice", &choices[0]).await;
+        browser.wait_loaded("the chosen answer").await;
+        let shown = lower_words(
+            browser
+                .js("return document.body.innerText")
+                .await
+                .as_str()
+                .unwrap_or_default(),
+        );
+        assert!(
+            shown.contains("your state legislators"),
+            "after choosing: {shown}"
+        );
+
+        // A ZIP alone, and the choose-them-yourself page.
+        browser
+            .open(&format!("{}/act?zip=02139", app.address))
+            .await;
+        check("/act (zip)", browser.axe().await);
+        browser
+            .open(&format!("{}/act/choose?state=MA", app.address))
+            .await;
+        check("/act/choose", browser.axe().await);
+
+        browser.close().await;
+        assert!(
+            serious.is_empty(),
+            "axe-core found serious or critical accessibility violations:\n{}",
+            serious.join("\n")
+        );
+    })
+    .await
+}
