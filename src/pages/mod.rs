@@ -378,7 +378,7 @@ mod tests {
         assert_eq!(html.matches("Partially meets the standard").count(), 1);
         assert_eq!(html.matches("Does not meet the standard").count(), 5);
         assert!(html.contains("3.5 of 9"));
-        assert!(html.contains("3/4 end, 0.5/5 start"));
+        assert!(html.contains("end 3/4, start 0.5/5"));
         assert!(
             html.contains("S 2963 fully meets 3 standards, partially meets 1 and does not meet 5.")
         );

@@ -55,7 +55,7 @@ impl BillView {
 pub struct ScoreView {
     /// "3.5 of 9"
     pub headline: String,
-    /// "3/4 end, 0.5/5 start"
+    /// "end 3/4, start 0.5/5" (the scorecard summary)
     pub groups: String,
     /// "SB 945 fully meets 3 standards, partially meets 1 and does not meet 5."
     pub words: String,
@@ -179,13 +179,8 @@ fn score_view(card: &Scorecard, bill: &Bill) -> ScoreView {
     let s = &card.score;
     ScoreView {
         headline: format!("{} of {}", points(s.total()), s.total_of()),
-        groups: format!(
-            "{}/{} end, {}/{} start",
-            points(s.end),
-            s.end_of,
-            points(s.start),
-            s.start_of
-        ),
+        // The campaign's own wording ("end 3/4, start 1.5/5"), as the API and the lookup show it.
+        groups: card.summary.clone(),
         words,
         unknown: match s.unknown {
             0 => None,
