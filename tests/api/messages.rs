@@ -2,7 +2,7 @@
 //! the counting redirect `GET /r/{token}`, the counts API, template versions, and the compose
 //! pages, against a Census stand-in and the full public directory.
 
-use crate::helpers::{import_full_directory, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{census_boston, import_full_directory, spawn_app, spawn_app_with, TestApp};
 use advocate::messages::{self, Audience, SaveTemplateError, TemplateError};
 use advocate::stats::Channel;
 use serde_json::{json, Value};
@@ -14,29 +14,6 @@ const SLUG: &str = "end-qualified-immunity";
 const MESSAGES: &str = "/api/v1/campaigns/end-qualified-immunity/messages";
 const COUNTS: &str = "/api/v1/campaigns/end-qualified-immunity/counts";
 const ADDRESS: &str = "24 Beacon St, Boston, MA 02133";
-
-/// A Census `geographies/onelineaddress` answer for one Boston address (Beacon Hill).
-fn census_boston() -> Value {
-    json!({"result": {
-        "input": {"address": {"address": ADDRESS},
-                  "benchmark": {"benchmarkName": "Public_AR_Current"}},
-        "addressMatches": [{
-            "matchedAddress": "24 BEACON ST, BOSTON, MA, 02133",
-            "coordinates": {"x": -71.0621, "y": 42.3579},
-            "tigerLine": {"tigerLineId": "1", "side": "L"},
-            "addressComponents": {"zip": "02133", "state": "MA", "city": "BOSTON"},
-            "geographies": {
-                "States": [{"GEOID": "25", "STUSAB": "MA", "NAME": "Massachusetts", "STATE": "25"}],
-                "119th Congressional Districts": [{"GEOID": "2507", "CD119": "07", "STATE": "25",
-                    "NAME": "Congressional District 7", "BASENAME": "7"}],
-                "2024 State Legislative Districts - Upper": [{"GEOID": "25D28", "SLDU": "D28", "STATE": "25",
-                    "NAME": "Suffolk and Middlesex District"}],
-                "2024 State Legislative Districts - Lower": [{"GEOID": "25130", "SLDL": "130", "STATE": "25",
-                    "NAME": "8th Suffolk District"}]
-            }
-        }]
-    }})
-}
 
 /// An app whose Census stand-in knows one Boston address, with the full directory imported.
 async fn boston_app() -> (TestApp, MockServer) {

@@ -1,35 +1,12 @@
 //! `GET /api/v1/campaigns/{slug}/targets` and the `/act` pages, against a Census stand-in that
 //! speaks the geocoder's real response format and the full public directory.
 
-use crate::helpers::{import_full_directory, spawn_app_with, TestApp};
+use crate::helpers::{census_boston, import_full_directory, spawn_app_with, TestApp};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TARGETS: &str = "/api/v1/campaigns/end-qualified-immunity/targets";
-
-/// A Census `geographies/onelineaddress` answer for one Boston address (Beacon Hill).
-fn census_boston() -> Value {
-    json!({"result": {
-        "input": {"address": {"address": "24 Beacon St, Boston, MA 02133"},
-                  "benchmark": {"benchmarkName": "Public_AR_Current"}},
-        "addressMatches": [{
-            "matchedAddress": "24 BEACON ST, BOSTON, MA, 02133",
-            "coordinates": {"x": -71.0621, "y": 42.3579},
-            "tigerLine": {"tigerLineId": "1", "side": "L"},
-            "addressComponents": {"zip": "02133", "state": "MA", "city": "BOSTON"},
-            "geographies": {
-                "States": [{"GEOID": "25", "STUSAB": "MA", "NAME": "Massachusetts", "STATE": "25"}],
-                "119th Congressional Districts": [{"GEOID": "2507", "CD119": "07", "STATE": "25",
-                    "NAME": "Congressional District 7", "BASENAME": "7"}],
-                "2024 State Legislative Districts - Upper": [{"GEOID": "25D28", "SLDU": "D28", "STATE": "25",
-                    "NAME": "Suffolk and Middlesex District"}],
-                "2024 State Legislative Districts - Lower": [{"GEOID": "25130", "SLDL": "130", "STATE": "25",
-                    "NAME": "8th Suffolk District"}]
-            }
-        }]
-    }})
-}
 
 async fn census_stand_in(body: Value) -> MockServer {
     let server = MockServer::start().await;

@@ -339,20 +339,6 @@ async fn screenshots_of_the_main_pages() {
     .await
 }
 
-/// A Census `geographies/onelineaddress` answer (the real response shape) for one Boston match.
-fn census_boston() -> Value {
-    json!({"result": {"input": {}, "addressMatches": [{
-    "matchedAddress": "24 BEACON ST, BOSTON, MA, 02133",
-    "coordinates": {"x": -71.0621, "y": 42.3579},
-    "addressComponents": {"zip": "02133", "state": "MA"},
-    "geographies": {
-        "States": [{"GEOID": "25", "STUSAB": "MA"}],
-        "119th Congressional Districts": [{"GEOID": "2507"}],
-        "2024 State Legislative Districts - Upper": [{"GEOID": "25D28"}],
-        "2024 State Legislative Districts - Lower": [{"GEOID": "25130"}]
-    }}]}})
-}
-
 /// Two matches in different districts: the supporter must choose.
 fn census_two_matches() -> Value {
     let one = |house: &str, street: &str| {
@@ -388,7 +374,7 @@ async fn the_lookup_flow_works_and_is_accessible_in_the_browser() {
             .await;
         Mock::given(method("GET"))
             .and(path("/geographies/onelineaddress"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(census_boston()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(helpers::census_boston()))
             .mount(&census)
             .await;
         let app = helpers::spawn_app_with(&[("ADVOCATE__CIVIC__CENSUS_URL", &census.uri())]).await;
