@@ -71,16 +71,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 async fn main() {
     // The Census stand-in answers every address with one Boston match.
     let census = MockServer::start().await;
-    let body = json!({"result": {"input": {}, "addressMatches": [{
-    "matchedAddress": "24 BEACON ST, BOSTON, MA, 02133",
-    "coordinates": {"x": -71.06, "y": 42.36},
-    "addressComponents": {"zip": "02133", "state": "MA"},
-    "geographies": {
-        "States": [{"GEOID": "25", "STUSAB": "MA"}],
-        "119th Congressional Districts": [{"GEOID": "2507"}],
-        "2024 State Legislative Districts - Upper": [{"GEOID": "25D28"}],
-        "2024 State Legislative Districts - Lower": [{"GEOID": "25130"}]
-    }}]}});
+    let body = helpers::census_boston();
     Mock::given(method("GET"))
         .and(path("/geographies/onelineaddress"))
         .respond_with(ResponseTemplate::new(200).set_body_json(body))
