@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long a campaign read from the database is reused. Imports from another process (the
-/// CLI) show up within this time; imports through this process clear the entry at once.
+/// How long a campaign read from the database is reused. Imports (today only through the CLI,
+/// another process) show up within this time.
 pub const CAMPAIGN_TTL: Duration = Duration::from_secs(5);
 
 /// At most this many campaigns are kept (unknown slugs are not cached at all).
@@ -40,13 +40,6 @@ impl CampaignCache {
             entries.insert(slug.to_string(), (Instant::now(), doc.clone()));
         }
         Ok(Some(doc))
-    }
-
-    /// Forgets `slug` (after an import or an edit through this process).
-    pub fn invalidate(&self, slug: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(slug);
-        }
     }
 
     fn fresh(&self, slug: &str) -> Option<Arc<CampaignDoc>> {
