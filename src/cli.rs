@@ -26,6 +26,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the web service (the default).
     Serve,
+    /// Run the delivery worker alone (no web service): sends confirmed messages from the
+    /// outbox until SIGINT/SIGTERM. Set `ADVOCATE__OUTBOX__WORKER=false` on `serve` to leave
+    /// delivery to separate workers.
+    Worker,
     /// Apply database migrations and exit.
     Migrate,
     /// Import or export a campaign's rubric and scorecards.
@@ -161,6 +165,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             tracing::info!("stopped");
             Ok(())
         }
+        Command::Worker => worker(&settings).await,
         Command::Migrate => {
             let store = open_store(&settings).await?;
             store.close().await;
@@ -169,6 +174,46 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Scorecard { action } => scorecard(action, &settings).await,
         Command::Directory { action } => directory(action, &settings).await,
+    }
+}
+
+/// `advocate worker`: delivers from the outbox until SIGINT/SIGTERM, then finishes the sends in
+/// hand.
+async fn worker(settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let worker = crate::startup::delivery_worker(settings, store.clone(), wake)?.context(
+        "smtp.url is empty: there is nothing to deliver through (set ADVOCATE__SMTP__URL)",
+    )?;
+    let running =
+        crate::startup::RunningWorker::spawn(worker, crate::startup::worker_grace(settings));
+    shutdown_signal().await;
+    tracing::info!("stopping: finishing the sends in hand");
+    running.shutdown().await;
+    store.close().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

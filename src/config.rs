@@ -17,7 +17,42 @@ pub struct Settings {
     pub civic: CivicSettings,
     pub directory: DirectorySettings,
     pub limits: LimitSettings,
+    pub smtp: SmtpSettings,
+    pub outbox: OutboxSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// lettre's URL form; may hold a password, hence secret. Empty: sending is off.
+    pub url: SecretString,
+    pub from_address: String,
+    pub from_name: String,
+    pub timeout_secs: u64,
+    pub pool_size: u32,
+}
+
+impl SmtpSettings {
+    /// True when a relay is configured.
+    pub fn enabled(&self) -> bool {
+        !self.url.expose_secret().trim().is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    pub worker: bool,
+    pub batch_size: u32,
+    pub concurrency: u32,
+    pub lease_secs: u64,
+    pub poll_interval_ms: u64,
+    pub max_attempts: u32,
+    pub retry_base_secs: u64,
+    pub retry_max_secs: u64,
+    pub retention_days: u32,
+    pub purge_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -245,6 +280,54 @@ impl Settings {
         }
         if self.civic.timeout_ms == 0 || self.civic.connect_timeout_ms == 0 {
             return bad("civic.timeout_ms", "timeouts must be at least 1 ms".into());
+        }
+        if self.smtp.enabled() {
+            if let Err(why) = crate::outbox::smtp::check_url(self.smtp.url.expose_secret()) {
+                return bad("smtp.url", why);
+            }
+            if let Err(why) = crate::outbox::mail::check_from(&self.smtp.from_address) {
+                return bad("smtp.from_address", why);
+            }
+        }
+        if self.smtp.from_name.chars().any(char::is_control) || self.smtp.from_name.len() > 100 {
+            return bad(
+                "smtp.from_name",
+                "must be one line of at most 100 characters".into(),
+            );
+        }
+        if self.smtp.timeout_secs == 0 || self.smtp.pool_size == 0 {
+            return bad(
+                "smtp.timeout_secs",
+                "the timeout and pool size must be at least 1".into(),
+            );
+        }
+        let o = &self.outbox;
+        if o.batch_size == 0 || o.concurrency == 0 || o.max_attempts == 0 {
+            return bad(
+                "outbox.batch_size",
+                "batch_size, concurrency and max_attempts must be at least 1".into(),
+            );
+        }
+        if o.lease_secs <= self.smtp.timeout_secs {
+            return bad(
+                "outbox.lease_secs",
+                format!(
+                    "must be longer than smtp.timeout_secs ({}), or a slow send could be claimed twice",
+                    self.smtp.timeout_secs
+                ),
+            );
+        }
+        if o.poll_interval_ms == 0 || o.purge_interval_secs == 0 {
+            return bad(
+                "outbox.poll_interval_ms",
+                "intervals must be at least 1".into(),
+            );
+        }
+        if o.retry_max_secs < o.retry_base_secs {
+            return bad(
+                "outbox.retry_max_secs",
+                "must be at least outbox.retry_base_secs".into(),
+            );
         }
         Ok(())
     }

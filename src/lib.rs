@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod limits;
 pub mod messages;
+pub mod outbox;
 pub mod pages;
 pub mod routes;
 pub mod scorecard;

@@ -2,6 +2,7 @@
 
 use crate::civic::Locator;
 use crate::config::{redact_url, Settings};
+use crate::outbox::{Mailer, Outbox, Worker};
 use crate::routes::{self, AppState};
 use crate::scorecard;
 use crate::store::Store;
@@ -14,13 +15,70 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
 use tracing_actix_web::{RequestId, TracingLogger};
 
-/// A bound, ready-to-run server.
+/// A bound, ready-to-run server, with its delivery worker when one runs in process.
 pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    worker: Option<RunningWorker>,
+}
+
+/// A delivery worker running on its own task.
+pub struct RunningWorker {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    /// How long to let it finish the sends in hand.
+    grace: Duration,
+}
+
+impl RunningWorker {
+    /// Starts `worker` on its own task.
+    pub fn spawn(worker: Worker, grace: Duration) -> RunningWorker {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(worker.run(stopped));
+        RunningWorker { stop, task, grace }
+    }
+
+    /// Asks the worker to stop and waits (bounded) for the sends in hand to finish.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if tokio::time::timeout(self.grace, &mut task).await.is_err() {
+            tracing::warn!("the delivery worker did not stop in time; its claims will expire");
+            task.abort();
+        }
+    }
+}
+
+/// The delivery worker for `settings`, if sending is configured.
+pub fn delivery_worker(
+    settings: &Settings,
+    store: Store,
+    wake: Arc<Notify>,
+) -> anyhow::Result<Option<Worker>> {
+    let Some(mailer) =
+        Mailer::from_settings(&settings.smtp).map_err(|e| anyhow::anyhow!("smtp.url: {e}"))?
+    else {
+        return Ok(None);
+    };
+    let from = crate::outbox::mail::check_from(&settings.smtp.from_address)
+        .map_err(|e| anyhow::anyhow!("smtp.from_address: {e}"))?;
+    Ok(Some(Worker::new(
+        store,
+        mailer,
+        from,
+        settings.outbox.clone(),
+        wake,
+    )))
+}
+
+/// Time a stopping worker gets to finish the sends in hand.
+pub fn worker_grace(settings: &Settings) -> Duration {
+    Duration::from_secs(settings.smtp.timeout_secs + 5)
 }
 
 impl Application {
@@ -29,15 +87,29 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let store = open_store(&settings).await?;
         seed_if_empty(&store, &settings).await?;
+        crate::messages::seed_templates(&store)
+            .await
+            .context("cannot seed the message templates")?;
         let listener = TcpListener::bind(settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
         let locator = Arc::new(Locator::new(&settings.civic, store.clone())?);
-        let server = run(listener, store.clone(), locator, settings)?;
+        let wake = Arc::new(Notify::new());
+        let worker = if settings.outbox.worker {
+            delivery_worker(&settings, store.clone(), wake.clone())?
+                .map(|w| RunningWorker::spawn(w, worker_grace(&settings)))
+        } else {
+            None
+        };
+        if !settings.smtp.enabled() {
+            tracing::info!("smtp.url is empty: sending through the service is off (drafts only)");
+        }
+        let server = run(listener, store.clone(), locator, wake, settings)?;
         Ok(Application {
             port,
             server,
             store,
+            worker,
         })
     }
 
@@ -49,9 +121,14 @@ impl Application {
         &self.store
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets requests in flight finish.
+    /// Serves until SIGINT/SIGTERM, then lets requests in flight finish and the worker finish
+    /// the sends in hand.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(worker) = self.worker {
+            worker.shutdown().await;
+        }
+        served
     }
 }
 
@@ -90,9 +167,11 @@ fn run(
     listener: TcpListener,
     store: Store,
     locator: Arc<Locator>,
+    wake: Arc<Notify>,
     settings: Settings,
 ) -> anyhow::Result<Server> {
     let settings = Arc::new(settings);
+    let outbox = Arc::new(Outbox::new(store.clone(), settings.clone(), wake));
     let max_body = settings.server.max_body_bytes;
     let shutdown = settings.server.shutdown_timeout_secs;
     let hsts = settings.server.public_url.starts_with("https://");
@@ -102,6 +181,7 @@ fn run(
         locator,
         limits: crate::limits::Limits::new(settings.limits.lookups_per_minute),
         campaigns: Default::default(),
+        outbox,
     });
     let server = HttpServer::new(move || {
         let mut headers = DefaultHeaders::new()

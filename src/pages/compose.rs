@@ -218,6 +218,10 @@ pub struct ComposePage {
     pub errors: Vec<FieldMessage>,
     /// A problem with the whole form (shown at the top).
     pub problem: Option<String>,
+    /// True when the service can send (a relay is configured): the page offers it.
+    pub can_send: bool,
+    /// One per written page: a repeated "Send" of the same page makes one submission.
+    pub nonce: String,
 }
 
 impl ComposePage {
@@ -242,6 +246,8 @@ impl ComposePage {
             body_all: String::new(),
             errors: Vec::new(),
             problem: None,
+            can_send: false,
+            nonce: String::new(),
         }
     }
 
@@ -304,6 +310,25 @@ impl ComposePage {
     pub fn with_errors(mut self, errors: Vec<FieldMessage>) -> ComposePage {
         self.errors = errors;
         self
+    }
+
+    /// Offers sending through the service (when `can_send`), with the page's nonce.
+    pub fn with_sending(mut self, can_send: bool, nonce: String) -> ComposePage {
+        self.can_send = can_send;
+        self.nonce = nonce
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(100)
+            .collect();
+        self
+    }
+
+    /// The messages that can go by email (the ones the service can send).
+    pub fn emailable(&self) -> usize {
+        self.messages
+            .iter()
+            .filter(|m| m.route.starts_with("By email"))
+            .count()
     }
 
     pub fn with_problem(mut self, problem: String) -> ComposePage {

@@ -8,6 +8,7 @@ pub mod compose;
 pub mod home;
 pub mod lookup;
 pub mod map;
+pub mod sending;
 pub mod state;
 mod text;
 
@@ -19,6 +20,7 @@ pub use compose::{ComposePage, DraftsPage, LookupParams, WriteForm};
 pub use home::{HomePage, StateRow};
 pub use lookup::{ActPage, FormValues};
 pub use map::MapView;
+pub use sending::{ConfirmPage, ReceiptPage, SentPage};
 pub use state::StatePage;
 
 /// The stylesheet, served at `/static/style.css`.

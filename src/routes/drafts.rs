@@ -49,21 +49,21 @@ fn query_of(p: &LookupParams) -> TargetsQuery {
 }
 
 /// A posted form: repeated keys (the checkboxes) are kept, which a struct extractor cannot do.
-struct Posted(Vec<(String, String)>);
+pub(super) struct Posted(pub Vec<(String, String)>);
 
 impl Posted {
-    fn get(&self, key: &str) -> Option<&str> {
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
 
-    fn text(&self, key: &str) -> String {
+    pub fn text(&self, key: &str) -> String {
         self.get(key).unwrap_or_default().to_string()
     }
 
-    fn all(&self, key: &str) -> Vec<String> {
+    pub fn all(&self, key: &str) -> Vec<String> {
         let mut values: Vec<String> = Vec::new();
         for (k, v) in &self.0 {
             if k == key && !values.contains(v) {
@@ -74,7 +74,7 @@ impl Posted {
     }
 }
 
-fn html(status: StatusCode, body: String) -> HttpResponse {
+pub(super) fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
@@ -82,7 +82,7 @@ fn html(status: StatusCode, body: String) -> HttpResponse {
 }
 
 /// A short page explaining a problem that no field can show (422).
-fn problem_page(
+pub(super) fn problem_page(
     doc: &CampaignDoc,
     status: StatusCode,
     message: &str,
@@ -207,30 +207,40 @@ pub async fn compose(
         }
         Err(other) => return Err(page_error(other)),
     };
-    let page = ComposePage::messages(&doc, &lookup, &params, values, &drafts);
+    let page = ComposePage::messages(&doc, &lookup, &params, values, &drafts)
+        .with_sending(app.outbox.enabled(), uuid::Uuid::new_v4().to_string());
     Ok(html(StatusCode::OK, page.render()?))
 }
 
-#[post("/compose/drafts")]
-pub async fn drafts_page(
-    req: HttpRequest,
-    app: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
-    let posted = Posted(form.into_inner());
+/// The messages of the compose page as posted, every field valid.
+pub(super) struct Written {
+    pub doc: Arc<CampaignDoc>,
+    pub lookup: Lookup,
+    pub supporter: Supporter,
+    pub included: Vec<String>,
+    pub overrides: Overrides,
+}
+
+/// Reads the compose page's form (the lookup repeated from its hidden fields); or the page to
+/// answer with: the form again with each error next to its field, or a problem page.
+pub(super) async fn written(
+    req: &HttpRequest,
+    app: &AppState,
+    posted: &Posted,
+) -> Result<Result<Written, HttpResponse>, PageError> {
     let params = LookupParams::from_form(&posted.0);
-    let (doc, lookup) = match campaign_and_lookup(&req, &app, &params).await? {
+    let (doc, lookup) = match campaign_and_lookup(req, app, &params).await? {
         Ok(found) => found,
-        Err(page) => return Ok(page),
+        Err(page) => return Ok(Err(page)),
     };
-    let values = supporter_values(&posted);
+    let values = supporter_values(posted);
     let included = posted.all("target");
     let supporter = match parse_supporter(&values) {
         Ok(s) => s,
         Err(errors) => {
             let page =
                 ComposePage::details(&doc, &lookup, &params, values, &included).with_errors(errors);
-            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()?));
+            return Ok(Err(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()?)));
         }
     };
 
@@ -311,18 +321,58 @@ pub async fn drafts_page(
             views,
             (subject_all, body_all),
         )
-        .with_errors(errors);
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()?));
+        .with_errors(errors)
+        .with_sending(app.outbox.enabled(), posted.text("nonce"));
+        return Ok(Err(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()?)));
     }
+    Ok(Ok(Written {
+        doc,
+        lookup,
+        supporter,
+        included,
+        overrides,
+    }))
+}
 
-    let drafts =
-        match messages::draft(&app.store, &doc, &lookup, &included, &supporter, &overrides).await {
-            Ok(drafts) => drafts,
-            Err(MessageError::UnknownTarget(_)) => {
-                return problem_page(&doc, StatusCode::UNPROCESSABLE_ENTITY, FORGED)
-            }
-            Err(other) => return Err(page_error(other)),
-        };
+/// The drafts for the written messages; or the page saying why not.
+pub(super) async fn compose_written(
+    app: &AppState,
+    w: &Written,
+) -> Result<Result<Vec<messages::Draft>, HttpResponse>, PageError> {
+    match messages::draft(
+        &app.store,
+        &w.doc,
+        &w.lookup,
+        &w.included,
+        &w.supporter,
+        &w.overrides,
+    )
+    .await
+    {
+        Ok(drafts) => Ok(Ok(drafts)),
+        Err(MessageError::UnknownTarget(_)) => {
+            problem_page(&w.doc, StatusCode::UNPROCESSABLE_ENTITY, FORGED).map(Err)
+        }
+        Err(other) => Err(page_error(other)),
+    }
+}
+
+#[post("/compose/drafts")]
+pub async fn drafts_page(
+    req: HttpRequest,
+    app: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let posted = Posted(form.into_inner());
+    let w = match written(&req, &app, &posted).await? {
+        Ok(w) => w,
+        Err(page) => return Ok(page),
+    };
+    let drafts = match compose_written(&app, &w).await? {
+        Ok(drafts) => drafts,
+        Err(page) => return Ok(page),
+    };
+    let (doc, lookup) = (w.doc, w.lookup);
     let issued = drafts::issue(&app.store, &doc.campaign.slug, drafts, chrono::Utc::now())
         .await?
         .ok_or_else(|| PageError::NotFound("This campaign is not set up yet.".into()))?;
@@ -330,7 +380,7 @@ pub async fn drafts_page(
     Ok(html(StatusCode::OK, page.render()?))
 }
 
-fn page_error(err: MessageError) -> PageError {
+pub(super) fn page_error(err: MessageError) -> PageError {
     match err {
         MessageError::Store(e) => e.into(),
         MessageError::NoCampaign(_) => {

@@ -1,5 +1,6 @@
 //! `POST /api/v1/campaigns/{slug}/messages`: the messages to a supporter's legislators, as drafts
-//! (links the supporter opens themselves) or, once sending exists, through the service.
+//! (links the supporter opens themselves) or sent through the service (a submission awaiting
+//! the supporter's confirmation; `Idempotency-Key` makes a repeated request harmless).
 //!
 //! The request names its legislators by id, but the recipients come from the server's own
 //! lookup of the address: an id that is not among that lookup's targets is refused (422) and
@@ -13,6 +14,7 @@ use crate::domain::{
 };
 use crate::error::{is_unavailable, json_error};
 use crate::messages::{self, drafts, MessageError, Overrides, Supporter};
+use crate::outbox::{Outbox, SendError};
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse, ResponseError};
@@ -26,7 +28,7 @@ const FIELDS: [&str; 8] = [
     "name", "email", "city", "address", "targets", "subject", "body", "mode",
 ];
 
-/// Draft now; send once the outbox exists.
+/// Hand over drafts, or send through the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Draft,
@@ -147,8 +149,8 @@ pub enum MessagesApiError {
     UnknownField(String),
     #[error("{0}")]
     TooMany(String),
-    #[error("sending through the service is not available yet; use mode draft")]
-    SendUnavailable,
+    #[error(transparent)]
+    Send(#[from] SendError),
 }
 
 impl From<InvalidField> for MessagesApiError {
@@ -190,13 +192,21 @@ impl ResponseError for MessagesApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             MessagesApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            MessagesApiError::SendUnavailable => StatusCode::NOT_IMPLEMENTED,
+            MessagesApiError::Send(SendError::Disabled) => StatusCode::SERVICE_UNAVAILABLE,
+            MessagesApiError::Send(SendError::NoEmail(_) | SendError::BadKey) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            MessagesApiError::Send(SendError::Store(e)) if is_unavailable(e) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            MessagesApiError::Send(SendError::Store(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED {
+        let disabled = matches!(self, MessagesApiError::Send(SendError::Disabled));
+        if status.is_server_error() && !disabled {
             // Errors here carry no personal data: field reasons never echo input.
             let mut chain = String::new();
             let mut source = std::error::Error::source(self);
@@ -208,7 +218,7 @@ impl ResponseError for MessagesApiError {
             tracing::error!(status = status.as_u16(), error = %self, cause = %chain, "message request failed");
         }
         let message = match (status.is_server_error(), self) {
-            (true, MessagesApiError::SendUnavailable) => self.to_string(),
+            (true, MessagesApiError::Send(SendError::Disabled)) => self.to_string(),
             (true, _) if status == StatusCode::SERVICE_UNAVAILABLE => {
                 "the service is temporarily unavailable; please try again shortly".to_string()
             }
@@ -218,6 +228,8 @@ impl ResponseError for MessagesApiError {
         let field = match self {
             MessagesApiError::Message(err) => err.field(),
             MessagesApiError::UnknownField(name) => Some(name.as_str()),
+            MessagesApiError::Send(SendError::NoEmail(_)) => Some("targets"),
+            MessagesApiError::Send(SendError::BadKey) => Some("Idempotency-Key"),
             MessagesApiError::Lookup(_) if status == StatusCode::UNPROCESSABLE_ENTITY => {
                 Some("address")
             }
@@ -272,8 +284,23 @@ pub async fn create(
     )
     .await?;
     if request.mode == Mode::Send {
-        // The outbox and the confirmation mail come with the sending half of the feature.
-        return Err(MessagesApiError::SendUnavailable);
+        let key = match req.headers().get("Idempotency-Key") {
+            None => None,
+            Some(v) => Some(v.to_str().map_err(|_| SendError::BadKey)?),
+        };
+        let submission = app
+            .outbox
+            .submit(&doc, &drafts, &request.supporter, key)
+            .await?;
+        let receipt_path = Outbox::receipt_path(&submission.receipt_token);
+        return Ok(HttpResponse::Accepted()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(json!({
+                "id": submission.id,
+                "status": "awaiting_confirmation",
+                "receipt_url": absolute(&app, Some(&receipt_path)),
+                "receipt_api_url": absolute(&app, Some(&format!("/api/v1{receipt_path}"))),
+            })));
     }
     let issued = drafts::issue(&app.store, &doc.campaign.slug, drafts, chrono::Utc::now())
         .await?

@@ -8,6 +8,8 @@ mod health;
 mod messages;
 mod openapi;
 mod pages;
+mod receipts;
+mod submissions;
 pub mod targets;
 
 use crate::civic::Locator;
@@ -25,6 +27,8 @@ pub struct AppState {
     pub locator: Arc<Locator>,
     pub limits: crate::limits::Limits,
     pub campaigns: crate::scorecard::CampaignCache,
+    /// Submissions, confirmations and receipts (sending through the service).
+    pub outbox: Arc<crate::outbox::Outbox>,
 }
 
 impl AppState {
@@ -57,7 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(campaigns::scorecards)
                 .service(campaigns::scorecard)
                 .service(messages::create)
-                .service(counts::counts),
+                .service(counts::counts)
+                .service(receipts::show),
         )
         .service(pages::home)
         .service(act::choose)
@@ -65,6 +70,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(drafts::compose)
         .service(drafts::drafts_page)
         .service(drafts::follow)
+        .service(submissions::send_page)
+        .service(submissions::confirm_page)
+        .service(submissions::confirm)
+        .service(receipts::page)
         .service(pages::state_page)
         .service(pages::stylesheet)
         .default_service(web::to(not_found));

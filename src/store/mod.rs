@@ -9,10 +9,15 @@ mod counts;
 mod directory;
 pub mod lookup_cache;
 mod messages;
+mod outbox;
 
 pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::ImportReport;
 pub use messages::{FollowedLink, NewDraftLink};
+pub use outbox::{
+    ClaimedMail, Confirmed, MailKind, MailRow, MailStatus, NewMail, NewSubmission, Outcome, Purged,
+    SubmissionView, Submitted,
+};
 
 use crate::config::DatabaseSettings;
 use secrecy::ExposeSecret;

@@ -1,0 +1,469 @@
+//! Sending through the service: a supporter's messages become a submission (`submit`), wait
+//! for the link in the confirmation email (`confirm`; a GET only shows them), then go out from
+//! the durable outbox through the SMTP relay (`worker`). The receipt shows each message's state.
+//!
+//! - `mail`: building mails with lettre (headers, the confirmation text).
+//! - `smtp`: the pooled, bounded relay and how its failures are sorted.
+//! - `worker`: claiming due mails, sending, retrying with backoff, the retention purge.
+//!
+//! Tokens: the confirmation token is random and single use; the receipt token is an HMAC of the
+//! submission id under a server key, so a repeated request (same `Idempotency-Key`) can answer
+//! with the same receipt link. Only SHA-256 hashes of both are stored.
+
+pub mod mail;
+pub mod smtp;
+pub mod worker;
+
+pub use smtp::{Delivery, Mailer};
+pub use worker::Worker;
+
+use crate::config::Settings;
+use crate::messages::{Draft, Supporter};
+use crate::scorecard::CampaignDoc;
+use crate::store::{
+    Confirmed, MailKind, MailRow, MailStatus, NewMail, NewSubmission, Store, StoreError,
+    SubmissionView, Submitted,
+};
+use hmac::{Hmac, Mac};
+use lettre::Address;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use tokio::sync::{Notify, OnceCell};
+
+/// How long a confirmation link works; unconfirmed submissions are purged after it.
+pub const CONFIRM_TTL: chrono::Duration = chrono::Duration::days(7);
+/// Name of the receipt-token key in `server_secrets`.
+const RECEIPT_KEY: &str = "receipt_token_key";
+/// Longest `Idempotency-Key` accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// Why a submission could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// No relay is configured (503).
+    #[error("sending through the service is not available on this server; use mode draft")]
+    Disabled,
+    /// Some chosen offices publish no email address (422 on `targets`).
+    #[error("{0} cannot be emailed through the service (no public email address); write to them with a draft and their web form")]
+    NoEmail(String),
+    /// The `Idempotency-Key` is unusable (422).
+    #[error("the Idempotency-Key must be 1 to 200 visible ASCII characters")]
+    BadKey,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What `submit` made (or found, for a repeated request).
+#[derive(Clone)]
+pub struct Submission {
+    pub id: String,
+    pub receipt_token: String,
+    /// False when an earlier request with the same idempotency key made it.
+    pub created: bool,
+}
+
+impl std::fmt::Debug for Submission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Submission")
+            .field("id", &self.id)
+            .field("created", &self.created)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A mail's state as the supporter's receipt shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    AwaitingConfirmation,
+    Waiting,
+    Sending,
+    Retrying,
+    Sent,
+    Failed,
+}
+
+impl ReceiptStatus {
+    pub fn of(mail: &MailRow) -> Result<ReceiptStatus, StoreError> {
+        Ok(match mail.status()? {
+            MailStatus::Held => ReceiptStatus::AwaitingConfirmation,
+            MailStatus::Queued if mail.attempts > 0 => ReceiptStatus::Retrying,
+            MailStatus::Queued => ReceiptStatus::Waiting,
+            MailStatus::Sending => ReceiptStatus::Sending,
+            MailStatus::Sent => ReceiptStatus::Sent,
+            MailStatus::Failed => ReceiptStatus::Failed,
+        })
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReceiptStatus::AwaitingConfirmation => "awaiting_confirmation",
+            ReceiptStatus::Waiting => "waiting",
+            ReceiptStatus::Sending => "sending",
+            ReceiptStatus::Retrying => "retrying",
+            ReceiptStatus::Sent => "sent",
+            ReceiptStatus::Failed => "failed",
+        }
+    }
+
+    /// For people.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ReceiptStatus::AwaitingConfirmation => "Waiting for your confirmation",
+            ReceiptStatus::Waiting => "Waiting to be sent",
+            ReceiptStatus::Sending => "Sending",
+            ReceiptStatus::Retrying => "Retrying",
+            ReceiptStatus::Sent => "Sent",
+            ReceiptStatus::Failed => "Failed",
+        }
+    }
+}
+
+/// One message on a receipt. Holds no text and no address of the supporter's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReceiptLine {
+    pub target_id: Option<String>,
+    pub name: String,
+    pub title: String,
+    pub status: ReceiptStatus,
+    pub attempts: i64,
+    /// Why the last attempt failed (the mail server's reply), when it did.
+    pub reason: Option<String>,
+    /// When the message was accepted by the mail server (RFC 3339).
+    pub sent_at: Option<String>,
+    /// When the next attempt is due, while retrying (RFC 3339).
+    pub next_attempt_at: Option<String>,
+}
+
+/// What the receipt page and `GET /api/v1/receipts/{token}` show.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Receipt {
+    pub id: String,
+    pub campaign: String,
+    pub state: crate::domain::StateCode,
+    /// `awaiting_confirmation` or `confirmed`.
+    pub status: &'static str,
+    /// The confirmation email's own state.
+    pub confirmation: ReceiptStatus,
+    pub messages: Vec<ReceiptLine>,
+}
+
+fn rfc3339(secs: Option<i64>) -> Option<String> {
+    secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+impl Receipt {
+    pub fn of(view: &SubmissionView) -> Result<Receipt, StoreError> {
+        let mut confirmation = ReceiptStatus::Waiting;
+        let mut messages = Vec::new();
+        for mail in &view.mails {
+            let status = ReceiptStatus::of(mail)?;
+            match mail.kind()? {
+                MailKind::Confirmation => confirmation = status,
+                MailKind::Message => messages.push(ReceiptLine {
+                    target_id: mail.legislator_id.clone(),
+                    name: mail.recipient_name.clone(),
+                    title: mail.recipient_title.clone(),
+                    status,
+                    attempts: mail.attempts,
+                    reason: match status {
+                        ReceiptStatus::Retrying | ReceiptStatus::Failed => mail.last_error.clone(),
+                        _ => None,
+                    },
+                    sent_at: match status {
+                        ReceiptStatus::Sent => rfc3339(mail.finished_at),
+                        _ => None,
+                    },
+                    next_attempt_at: match status {
+                        ReceiptStatus::Retrying => rfc3339(mail.next_attempt_at),
+                        _ => None,
+                    },
+                }),
+            }
+        }
+        Ok(Receipt {
+            id: view.id.clone(),
+            campaign: view.campaign_slug.clone(),
+            state: view.state,
+            status: if view.confirmed {
+                "confirmed"
+            } else {
+                "awaiting_confirmation"
+            },
+            confirmation,
+            messages,
+        })
+    }
+}
+
+/// The messages of a submission, for the confirmation page and the receipt.
+pub fn messages(view: &SubmissionView) -> impl Iterator<Item = &MailRow> {
+    view.mails
+        .iter()
+        .filter(|m| matches!(m.kind(), Ok(MailKind::Message)))
+}
+
+/// SHA-256 (hex) of a token: what the database holds.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// True for something shaped like one of our tokens (64 hex digits): anything else is answered
+/// 404 without asking the database.
+pub fn is_token(raw: &str) -> bool {
+    raw.len() == 64
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// Submissions, confirmations and receipts, shared by the handlers.
+pub struct Outbox {
+    store: Store,
+    settings: Arc<Settings>,
+    /// The configured sender address; `None` when sending is off.
+    from: Option<Address>,
+    receipt_key: OnceCell<Vec<u8>>,
+    /// Wakes a worker in this process when messages become due.
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new(store: Store, settings: Arc<Settings>, wake: Arc<Notify>) -> Outbox {
+        let from = if settings.smtp.enabled() {
+            mail::check_from(&settings.smtp.from_address).ok()
+        } else {
+            None
+        };
+        Outbox {
+            store,
+            settings,
+            from,
+            receipt_key: OnceCell::new(),
+            wake,
+        }
+    }
+
+    /// True when a relay is configured.
+    pub fn enabled(&self) -> bool {
+        self.from.is_some()
+    }
+
+    async fn key(&self) -> Result<&[u8], StoreError> {
+        self.receipt_key
+            .get_or_try_init(|| async {
+                let candidate = hex::encode(rand::random::<[u8; 32]>());
+                let stored = self
+                    .store
+                    .server_secret(RECEIPT_KEY, &candidate, chrono::Utc::now().timestamp())
+                    .await?;
+                Ok(hex::decode(&stored).unwrap_or_else(|_| stored.into_bytes()))
+            })
+            .await
+            .map(Vec::as_slice)
+    }
+
+    /// The receipt token of submission `id`.
+    pub async fn receipt_token(&self, id: &str) -> Result<String, StoreError> {
+        let key = self.key().await?;
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .map_err(|e| StoreError::Invalid(format!("receipt key: {e}")))?;
+        mac.update(b"receipt\0");
+        mac.update(id.as_bytes());
+        Ok(hex::encode(mac.finalize().into_bytes()))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}{path}",
+            self.settings.server.public_url.trim_end_matches('/')
+        )
+    }
+
+    pub fn receipt_path(token: &str) -> String {
+        format!("/receipts/{token}")
+    }
+
+    /// Writes a submission for `drafts` (every one must have an office email address) and
+    /// queues its confirmation email. With an `idempotency_key` seen before for this campaign,
+    /// writes nothing and answers with the earlier submission.
+    pub async fn submit(
+        &self,
+        doc: &CampaignDoc,
+        drafts: &[Draft],
+        supporter: &Supporter,
+        idempotency_key: Option<&str>,
+    ) -> Result<Submission, SendError> {
+        let from = self.from.as_ref().ok_or(SendError::Disabled)?;
+        let idempotency_hash = match idempotency_key {
+            None => None,
+            Some(key)
+                if !key.is_empty()
+                    && key.len() <= MAX_IDEMPOTENCY_KEY
+                    && key.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                Some(token_hash(&format!("{}\0{key}", doc.campaign.slug)))
+            }
+            Some(_) => return Err(SendError::BadKey),
+        };
+        let unreachable: Vec<&str> = drafts
+            .iter()
+            .filter(|d| d.to.is_none())
+            .map(|d| d.name.as_str())
+            .collect();
+        if !unreachable.is_empty() {
+            return Err(SendError::NoEmail(unreachable.join(", ")));
+        }
+        let Some(first) = drafts.first() else {
+            return Err(SendError::NoEmail("nobody".into()));
+        };
+        let id = uuid::Uuid::new_v4().to_string();
+        let receipt_token = self.receipt_token(&id).await?;
+        let confirm_token = hex::encode(rand::random::<[u8; 32]>());
+        let now = chrono::Utc::now();
+        let supporter_name = supporter.name.as_str();
+        let campaign = &doc.campaign.title;
+
+        let mut mails = Vec::with_capacity(drafts.len() + 1);
+        let recipients: Vec<mail::Recipient<'_>> = drafts
+            .iter()
+            .map(|d| mail::Recipient {
+                name: &d.name,
+                title: &d.title,
+            })
+            .collect();
+        let (subject, body) = mail::confirmation_text(
+            supporter_name,
+            campaign,
+            &recipients,
+            &self.url(&format!("/confirm/{confirm_token}")),
+            &self.url(&Self::receipt_path(&receipt_token)),
+            CONFIRM_TTL.num_days(),
+        );
+        let confirmation_id = uuid::Uuid::new_v4().to_string();
+        mails.push(NewMail {
+            message_id: mail::message_id(&confirmation_id, from),
+            id: confirmation_id,
+            kind: MailKind::Confirmation,
+            legislator_id: None,
+            recipient_name: supporter_name.to_string(),
+            recipient_title: "you".to_string(),
+            to_address: supporter.email.as_str().to_string(),
+            from_name: self.settings.smtp.from_name.clone(),
+            reply_to: None,
+            subject,
+            body,
+            template_version: None,
+        });
+        for d in drafts {
+            let mail_id = uuid::Uuid::new_v4().to_string();
+            mails.push(NewMail {
+                message_id: mail::message_id(&mail_id, from),
+                id: mail_id,
+                kind: MailKind::Message,
+                legislator_id: Some(d.target_id.clone()),
+                recipient_name: d.name.clone(),
+                recipient_title: d.title.clone(),
+                to_address: d
+                    .to
+                    .as_ref()
+                    .map(|e| e.as_str().to_string())
+                    .unwrap_or_default(),
+                from_name: mail::via(supporter_name, campaign),
+                reply_to: Some(supporter.email.as_str().to_string()),
+                subject: d.subject.as_str().to_string(),
+                body: d.body.as_str().to_string(),
+                template_version: Some(d.template_version),
+            });
+        }
+        let new = NewSubmission {
+            id: id.clone(),
+            campaign_slug: doc.campaign.slug.clone(),
+            state: first.state,
+            supporter_name: supporter_name.to_string(),
+            supporter_email: supporter.email.as_str().to_string(),
+            confirm_hash: token_hash(&confirm_token),
+            receipt_hash: token_hash(&receipt_token),
+            idempotency_hash,
+            created_at: now.timestamp(),
+            expires_at: (now + CONFIRM_TTL).timestamp(),
+            mails,
+        };
+        let submission = match self.store.insert_submission(&new).await? {
+            Submitted::Created => {
+                tracing::info!(
+                    submission = %id,
+                    campaign = %doc.campaign.slug,
+                    state = first.state.as_str(),
+                    messages = drafts.len(),
+                    "submission awaiting confirmation"
+                );
+                self.wake.notify_one();
+                Submission {
+                    id,
+                    receipt_token,
+                    created: true,
+                }
+            }
+            Submitted::Existing { id } => Submission {
+                receipt_token: self.receipt_token(&id).await?,
+                id,
+                created: false,
+            },
+        };
+        Ok(submission)
+    }
+
+    /// The submission a confirmation link names, to show before sending. Reading changes
+    /// nothing.
+    pub async fn preview(&self, confirm_token: &str) -> Result<Option<SubmissionView>, StoreError> {
+        if !is_token(confirm_token) {
+            return Ok(None);
+        }
+        self.store
+            .submission_by_confirm_hash(&token_hash(confirm_token))
+            .await
+    }
+
+    /// Confirms the submission a link names: its messages are queued, and the worker woken.
+    pub async fn confirm(&self, confirm_token: &str) -> Result<Confirmed, StoreError> {
+        if !is_token(confirm_token) {
+            return Ok(Confirmed::NotFound);
+        }
+        let outcome = self
+            .store
+            .confirm_submission(&token_hash(confirm_token), chrono::Utc::now().timestamp())
+            .await?;
+        if let Confirmed::Now { id } = &outcome {
+            tracing::info!(submission = %id, "submission confirmed; messages queued");
+            self.wake.notify_one();
+        }
+        Ok(outcome)
+    }
+
+    /// The submission a receipt link names.
+    pub async fn receipt(&self, receipt_token: &str) -> Result<Option<SubmissionView>, StoreError> {
+        if !is_token(receipt_token) {
+            return Ok(None);
+        }
+        self.store
+            .submission_by_receipt_hash(&token_hash(receipt_token))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_64_lowercase_hex_digits() {
+        assert!(is_token(&"a".repeat(64)));
+        assert!(!is_token(&"A".repeat(64)));
+        assert!(!is_token(&"a".repeat(63)));
+        assert!(!is_token("../../etc/passwd"));
+        assert_ne!(token_hash("a"), token_hash("b"));
+        assert!(is_token(&token_hash("x")));
+    }
+}

@@ -1,0 +1,252 @@
+//! The delivery worker: claims due mails with a lease, sends them through the relay a few at a
+//! time, and records each outcome. Runs inside `serve` and alone as `advocate worker`; several
+//! may run against one database (PostgreSQL claims with SKIP LOCKED; SQLite claims one writer
+//! at a time).
+//!
+//! A worker that dies mid-send leaves its claimed mails `sending`; when their lease runs out
+//! they are due again, so a confirmed message is never lost (it may, rarely, be sent twice; it
+//! carries the same Message-ID both times). On shutdown the worker finishes the sends in hand
+//! and gives back the mails it claimed but had not started.
+
+use super::mail;
+use super::smtp::{Delivery, Mailer};
+use crate::config::OutboxSettings;
+use crate::store::{ClaimedMail, Outcome, Store, StoreError};
+use futures_util::stream::{self, StreamExt};
+use lettre::Address;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify};
+
+/// Delay before attempt `n + 1` after `n` failed attempts: base * 2^(n-1), at most `max`.
+pub fn backoff(settings: &OutboxSettings, failed_attempts: i64) -> Duration {
+    let exponent = failed_attempts.clamp(1, 31) as u32 - 1;
+    let secs = settings
+        .retry_base_secs
+        .saturating_mul(1u64 << exponent)
+        .min(settings.retry_max_secs);
+    Duration::from_secs(secs)
+}
+
+/// What one pass over the due mails did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+    /// Claimed but given back on shutdown.
+    pub released: usize,
+}
+
+pub struct Worker {
+    store: Store,
+    mailer: Mailer,
+    from: Address,
+    settings: OutboxSettings,
+    wake: Arc<Notify>,
+    /// Identifies this worker's claims in the logs.
+    name: String,
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Worker {
+    pub fn new(
+        store: Store,
+        mailer: Mailer,
+        from: Address,
+        settings: OutboxSettings,
+        wake: Arc<Notify>,
+    ) -> Worker {
+        Worker {
+            store,
+            mailer,
+            from,
+            settings,
+            wake,
+            name: uuid::Uuid::new_v4().simple().to_string()[..8].to_string(),
+        }
+    }
+
+    /// Claims one batch of due mails and sends it. Mails not yet started when `stop` turns
+    /// true are given back.
+    pub async fn pass(&self, stop: &watch::Receiver<bool>) -> Result<Pass, StoreError> {
+        let now = now_secs();
+        let lease_id = uuid::Uuid::new_v4().to_string();
+        let lease_until = now + i64::try_from(self.settings.lease_secs).unwrap_or(i64::MAX / 2);
+        let claimed = self
+            .store
+            .claim_mails(now, &lease_id, lease_until, self.settings.batch_size)
+            .await?;
+        let mut pass = Pass {
+            claimed: claimed.len(),
+            ..Pass::default()
+        };
+        if claimed.is_empty() {
+            return Ok(pass);
+        }
+        tracing::debug!(worker = %self.name, claimed = claimed.len(), "claimed mails");
+        let concurrency = self.settings.concurrency as usize;
+        let outcomes: Vec<Result<Option<Outcome>, StoreError>> = stream::iter(claimed)
+            .map(|mail| self.deliver(mail, &lease_id, stop))
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            match outcome {
+                Ok(Some(Outcome::Sent)) => pass.sent += 1,
+                Ok(Some(Outcome::Retry { .. })) => pass.retrying += 1,
+                Ok(Some(Outcome::Failed { .. })) => pass.failed += 1,
+                Ok(None) => pass.released += 1,
+                Err(err) => {
+                    // The lease runs out and the mail is tried again.
+                    tracing::error!(worker = %self.name, error = %err, "could not record a delivery");
+                }
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Sends one claimed mail and records the outcome; `None` when given back unsent.
+    async fn deliver(
+        &self,
+        mail: ClaimedMail,
+        lease_id: &str,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<Option<Outcome>, StoreError> {
+        if *stop.borrow() {
+            self.store.release_mail(&mail.id, lease_id).await?;
+            return Ok(None);
+        }
+        let started = Instant::now();
+        let delivery = match mail::build(&mail, &self.from) {
+            Ok(message) => self.mailer.send(message).await,
+            Err(err) => Delivery::Permanent(err.to_string()),
+        };
+        let outcome = match delivery {
+            Delivery::Accepted => Outcome::Sent,
+            Delivery::Permanent(error) => Outcome::Failed { error },
+            Delivery::Temporary(error)
+                if mail.attempts >= i64::from(self.settings.max_attempts) =>
+            {
+                Outcome::Failed {
+                    error: format!("gave up after {} attempts: {error}", mail.attempts),
+                }
+            }
+            Delivery::Temporary(error) => {
+                let wait = backoff(&self.settings, mail.attempts);
+                Outcome::Retry {
+                    at: now_secs() + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2),
+                    error,
+                }
+            }
+        };
+        let recorded = self
+            .store
+            .finish_mail(&mail.id, lease_id, &outcome, now_secs())
+            .await?;
+        let ms = started.elapsed().as_millis() as u64;
+        match (&outcome, recorded) {
+            (_, false) => tracing::warn!(
+                worker = %self.name, mail = %mail.id,
+                "lease lost before the outcome was recorded; another worker has the mail"
+            ),
+            (Outcome::Sent, true) => tracing::info!(
+                worker = %self.name, mail = %mail.id, kind = %mail.kind, attempt = mail.attempts, ms,
+                "mail sent"
+            ),
+            (Outcome::Retry { at, error }, true) => tracing::warn!(
+                worker = %self.name, mail = %mail.id, kind = %mail.kind, attempt = mail.attempts,
+                retry_in_secs = at - now_secs(), reason = %error, "mail will be retried"
+            ),
+            (Outcome::Failed { error }, true) => tracing::warn!(
+                worker = %self.name, mail = %mail.id, kind = %mail.kind, attempt = mail.attempts,
+                reason = %error, "mail failed"
+            ),
+        }
+        Ok(Some(outcome))
+    }
+
+    /// Removes expired submissions and, after the retention period, delivered mails' text and
+    /// the supporter's details.
+    pub async fn purge(&self) -> Result<(), StoreError> {
+        let now = now_secs();
+        let cutoff = now - i64::from(self.settings.retention_days) * 86_400;
+        let purged = self.store.purge_submissions(now, cutoff).await?;
+        if purged != Default::default() {
+            tracing::info!(
+                expired_submissions = purged.expired_submissions,
+                mail_texts = purged.mail_texts,
+                supporters = purged.supporters,
+                "purged old submissions"
+            );
+        }
+        Ok(())
+    }
+
+    /// Works until `stop` turns true: passes while mails are due, otherwise waits for the poll
+    /// interval or a wake-up. Purges every `purge_interval_secs`.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let poll = Duration::from_millis(self.settings.poll_interval_ms);
+        let purge_every = Duration::from_secs(self.settings.purge_interval_secs);
+        let mut last_purge: Option<Instant> = None;
+        tracing::info!(worker = %self.name, "delivery worker started");
+        while !*stop.borrow() {
+            if last_purge.is_none_or(|t| t.elapsed() >= purge_every) {
+                if let Err(err) = self.purge().await {
+                    tracing::error!(error = %err, "purge failed");
+                }
+                last_purge = Some(Instant::now());
+            }
+            let busy = match self.pass(&stop).await {
+                Ok(pass) => pass.claimed > 0,
+                Err(err) => {
+                    tracing::error!(worker = %self.name, error = %err, "could not claim mails");
+                    false
+                }
+            };
+            if busy {
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = self.wake.notified() => {}
+                _ = stop.changed() => {}
+            }
+        }
+        tracing::info!(worker = %self.name, "delivery worker stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(base: u64, max: u64) -> OutboxSettings {
+        OutboxSettings {
+            worker: true,
+            batch_size: 8,
+            concurrency: 2,
+            lease_secs: 120,
+            poll_interval_ms: 1000,
+            max_attempts: 5,
+            retry_base_secs: base,
+            retry_max_secs: max,
+            retention_days: 30,
+            purge_interval_secs: 600,
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let s = settings(60, 3600);
+        let waits: Vec<u64> = (1..=8).map(|n| backoff(&s, n).as_secs()).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(backoff(&s, 0).as_secs(), 60);
+        assert_eq!(backoff(&s, i64::MAX).as_secs(), 3600);
+        assert_eq!(backoff(&settings(0, 0), 5).as_secs(), 0);
+    }
+}

@@ -1,0 +1,676 @@
+//! Submissions and the outbox: what a supporter asked to send, and every mail on its way.
+//! Times are Unix seconds. See `migrations/*/0005_outbox.sql` for the life of a row.
+//!
+//! Claiming is the one place the dialects differ: PostgreSQL picks due rows with
+//! `FOR UPDATE SKIP LOCKED`, so workers never wait on each other; SQLite has one writer at a
+//! time, so the same `UPDATE ... RETURNING` runs under `BEGIN IMMEDIATE` and is atomic.
+
+use super::counts::INCREMENT;
+use super::{in_transaction, on_pool, Store, StoreError};
+use crate::domain::StateCode;
+use crate::stats::Channel;
+
+/// What one mail is: a confirmation to the supporter or a message to a legislator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    Confirmation,
+    Message,
+}
+
+impl MailKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MailKind::Confirmation => "confirmation",
+            MailKind::Message => "message",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<MailKind, StoreError> {
+        match raw {
+            "confirmation" => Ok(MailKind::Confirmation),
+            "message" => Ok(MailKind::Message),
+            other => Err(corrupt("mail kind", other)),
+        }
+    }
+}
+
+/// Where a mail is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailStatus {
+    /// Written, waiting for the supporter's confirmation.
+    Held,
+    /// Due (again) at `next_attempt_at`.
+    Queued,
+    /// Claimed by a worker.
+    Sending,
+    Sent,
+    Failed,
+}
+
+impl MailStatus {
+    fn parse(raw: &str) -> Result<MailStatus, StoreError> {
+        Ok(match raw {
+            "held" => MailStatus::Held,
+            "queued" => MailStatus::Queued,
+            "sending" => MailStatus::Sending,
+            "sent" => MailStatus::Sent,
+            "failed" => MailStatus::Failed,
+            other => return Err(corrupt("mail status", other)),
+        })
+    }
+}
+
+/// A mail to write with its submission.
+#[derive(Clone)]
+pub struct NewMail {
+    pub id: String,
+    pub kind: MailKind,
+    pub legislator_id: Option<String>,
+    pub recipient_name: String,
+    pub recipient_title: String,
+    pub to_address: String,
+    pub from_name: String,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub message_id: String,
+    pub template_version: Option<i64>,
+}
+
+/// A submission to write: its mails are the confirmation (queued at once) and the messages
+/// (held until confirmed).
+#[derive(Clone)]
+pub struct NewSubmission {
+    pub id: String,
+    pub campaign_slug: String,
+    pub state: StateCode,
+    pub supporter_name: String,
+    pub supporter_email: String,
+    pub confirm_hash: String,
+    pub receipt_hash: String,
+    pub idempotency_hash: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub mails: Vec<NewMail>,
+}
+
+// These hold a supporter's name, address and message: never print them.
+macro_rules! opaque_debug {
+    ($t:ty, $($field:ident),*) => {
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($t))
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+opaque_debug!(NewMail, id, kind);
+opaque_debug!(NewSubmission, id, state);
+
+/// What writing a submission did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    Created,
+    /// The idempotency key was seen before: this is the submission it made.
+    Existing {
+        id: String,
+    },
+}
+
+/// A mail claimed for sending, with everything needed to build it.
+#[derive(Clone, sqlx::FromRow)]
+pub struct ClaimedMail {
+    pub id: String,
+    pub kind: String,
+    pub recipient_name: String,
+    pub to_address: Option<String>,
+    pub from_name: Option<String>,
+    pub reply_to: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub message_id: String,
+    /// Including this one.
+    pub attempts: i64,
+    pub lease_id: Option<String>,
+}
+opaque_debug!(ClaimedMail, id, kind, attempts);
+
+/// One mail as the supporter's receipt (and the confirmation page) shows it.
+#[derive(Clone, sqlx::FromRow)]
+pub struct MailRow {
+    pub id: String,
+    pub kind: String,
+    pub legislator_id: Option<String>,
+    pub recipient_name: String,
+    pub recipient_title: String,
+    pub to_address: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub finished_at: Option<i64>,
+}
+opaque_debug!(MailRow, id, kind, status, attempts);
+
+impl MailRow {
+    pub fn kind(&self) -> Result<MailKind, StoreError> {
+        MailKind::parse(&self.kind)
+    }
+
+    pub fn status(&self) -> Result<MailStatus, StoreError> {
+        MailStatus::parse(&self.status)
+    }
+}
+
+/// A submission with its mails, in order.
+#[derive(Clone)]
+pub struct SubmissionView {
+    pub id: String,
+    pub campaign_slug: String,
+    pub state: StateCode,
+    pub confirmed: bool,
+    pub supporter_name: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub confirmed_at: Option<i64>,
+    pub mails: Vec<MailRow>,
+}
+opaque_debug!(SubmissionView, id, state, confirmed);
+
+#[derive(sqlx::FromRow)]
+struct SubmissionRow {
+    id: String,
+    slug: String,
+    state: String,
+    status: String,
+    supporter_name: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+    confirmed_at: Option<i64>,
+}
+
+/// What confirming found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmed {
+    /// Its messages are queued now.
+    Now {
+        id: String,
+    },
+    /// Confirmed before (a second click): nothing more is queued.
+    Already {
+        id: String,
+    },
+    /// The link is older than its submission's expiry.
+    Expired,
+    NotFound,
+}
+
+/// How a claimed mail ended this attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Queued again for `at`, with the reason.
+    Retry {
+        at: i64,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+/// What the purge removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Unconfirmed submissions past their expiry, deleted with their mails.
+    pub expired_submissions: u64,
+    /// Finished mails whose text was removed.
+    pub mail_texts: u64,
+    /// Submissions whose supporter name and email were removed.
+    pub supporters: u64,
+}
+
+fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("stored {what} is invalid: {err}"))
+}
+
+/// True for a unique-constraint violation (SQLite 2067/1555, PostgreSQL 23505).
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => matches!(
+            db.code().as_deref(),
+            Some("23505") | Some("2067") | Some("1555")
+        ),
+        _ => false,
+    }
+}
+
+const MAIL_COLUMNS: &str = "SELECT id, kind, legislator_id, recipient_name, recipient_title, \
+     to_address, subject, body, status, attempts, next_attempt_at, last_error, finished_at \
+     FROM outbox WHERE submission_id = $1 ORDER BY position";
+
+const SUBMISSION_COLUMNS: &str = "SELECT s.id, c.slug, s.state, s.status, s.supporter_name, \
+     s.created_at, s.expires_at, s.confirmed_at \
+     FROM submissions s JOIN campaigns c ON c.id = s.campaign_id";
+
+/// Columns a claim returns.
+const CLAIMED: &str = "id, kind, recipient_name, to_address, from_name, reply_to, subject, body, \
+     message_id, attempts, lease_id";
+
+/// Due: queued and its time has come, or claimed by a worker whose lease ran out.
+const DUE: &str = "(status = 'queued' AND next_attempt_at <= $1) \
+     OR (status = 'sending' AND lease_until <= $1)";
+
+impl Store {
+    /// Writes a submission and all its mails in one transaction. With an idempotency hash
+    /// seen before, writes nothing and names the earlier submission.
+    pub async fn insert_submission(&self, new: &NewSubmission) -> Result<Submitted, StoreError> {
+        match self.try_insert_submission(new).await {
+            Err(StoreError::Database(e)) if is_unique_violation(&e) => {
+                // Two requests with one key raced; the other one won.
+                match self.submission_by_idempotency(new).await? {
+                    Some(id) => Ok(Submitted::Existing { id }),
+                    None => Err(StoreError::Database(e)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn submission_by_idempotency(
+        &self,
+        new: &NewSubmission,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(key) = &new.idempotency_hash else {
+            return Ok(None);
+        };
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT id FROM submissions WHERE idempotency_hash = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    async fn try_insert_submission(&self, new: &NewSubmission) -> Result<Submitted, StoreError> {
+        in_transaction!(self, tx => {
+            if let Some(key) = &new.idempotency_hash {
+                let existing: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM submissions WHERE idempotency_hash = $1")
+                        .bind(key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some(id) = existing {
+                    return Ok(Submitted::Existing { id });
+                }
+            }
+            let campaign: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
+                    .bind(&new.campaign_slug)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let campaign = campaign.ok_or_else(|| {
+                StoreError::Invalid(format!("no campaign `{}`", new.campaign_slug))
+            })?;
+            sqlx::query(
+                "INSERT INTO submissions (id, campaign_id, state, status, supporter_name, \
+                 supporter_email, confirm_hash, receipt_hash, idempotency_hash, created_at, \
+                 expires_at) VALUES ($1, $2, $3, 'awaiting_confirmation', $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&new.id)
+            .bind(campaign)
+            .bind(new.state.as_str())
+            .bind(&new.supporter_name)
+            .bind(&new.supporter_email)
+            .bind(&new.confirm_hash)
+            .bind(&new.receipt_hash)
+            .bind(&new.idempotency_hash)
+            .bind(new.created_at)
+            .bind(new.expires_at)
+            .execute(&mut *tx)
+            .await?;
+            for (position, mail) in new.mails.iter().enumerate() {
+                let (status, due) = match mail.kind {
+                    MailKind::Confirmation => ("queued", Some(new.created_at)),
+                    MailKind::Message => ("held", None),
+                };
+                sqlx::query(
+                    "INSERT INTO outbox (id, submission_id, kind, position, legislator_id, \
+                     recipient_name, recipient_title, to_address, from_name, reply_to, subject, \
+                     body, message_id, template_version, status, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                )
+                .bind(&mail.id)
+                .bind(&new.id)
+                .bind(mail.kind.as_str())
+                .bind(position as i64)
+                .bind(&mail.legislator_id)
+                .bind(&mail.recipient_name)
+                .bind(&mail.recipient_title)
+                .bind(&mail.to_address)
+                .bind(&mail.from_name)
+                .bind(&mail.reply_to)
+                .bind(&mail.subject)
+                .bind(&mail.body)
+                .bind(&mail.message_id)
+                .bind(mail.template_version)
+                .bind(status)
+                .bind(due)
+                .bind(new.created_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Ok(Submitted::Created)
+        })
+    }
+
+    /// The submission whose confirmation token hashes to `confirm_hash`.
+    pub async fn submission_by_confirm_hash(
+        &self,
+        confirm_hash: &str,
+    ) -> Result<Option<SubmissionView>, StoreError> {
+        self.submission_where("s.confirm_hash = $1", confirm_hash)
+            .await
+    }
+
+    /// The submission whose receipt token hashes to `receipt_hash`.
+    pub async fn submission_by_receipt_hash(
+        &self,
+        receipt_hash: &str,
+    ) -> Result<Option<SubmissionView>, StoreError> {
+        self.submission_where("s.receipt_hash = $1", receipt_hash)
+            .await
+    }
+
+    /// The submission `id`.
+    pub async fn submission(&self, id: &str) -> Result<Option<SubmissionView>, StoreError> {
+        self.submission_where("s.id = $1", id).await
+    }
+
+    async fn submission_where(
+        &self,
+        condition: &str,
+        value: &str,
+    ) -> Result<Option<SubmissionView>, StoreError> {
+        let sql = format!("{SUBMISSION_COLUMNS} WHERE {condition}");
+        let (row, mails): (Option<SubmissionRow>, Vec<MailRow>) = on_pool!(self, pool => {
+            let row: Option<SubmissionRow> = sqlx::query_as(&sql)
+                .bind(value)
+                .fetch_optional(pool)
+                .await?;
+            let mails = match &row {
+                Some(r) => sqlx::query_as(MAIL_COLUMNS).bind(&r.id).fetch_all(pool).await?,
+                None => Vec::new(),
+            };
+            (row, mails)
+        });
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(SubmissionView {
+            state: StateCode::parse(&r.state).map_err(|e| corrupt("submission state", e))?,
+            id: r.id,
+            campaign_slug: r.slug,
+            confirmed: r.status == "confirmed",
+            supporter_name: r.supporter_name,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            confirmed_at: r.confirmed_at,
+            mails,
+        }))
+    }
+
+    /// Confirms the submission of `confirm_hash` and queues its messages, in one transaction.
+    /// A submission is confirmed once: a second call answers `Already` and queues nothing.
+    pub async fn confirm_submission(
+        &self,
+        confirm_hash: &str,
+        now: i64,
+    ) -> Result<Confirmed, StoreError> {
+        in_transaction!(self, tx => {
+            let found: Option<(String, String, i64)> = sqlx::query_as(
+                "SELECT id, status, expires_at FROM submissions WHERE confirm_hash = $1",
+            )
+            .bind(confirm_hash)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match found {
+                None => Ok(Confirmed::NotFound),
+                Some((id, status, _)) if status == "confirmed" => Ok(Confirmed::Already { id }),
+                Some((_, _, expires_at)) if expires_at <= now => Ok(Confirmed::Expired),
+                Some((id, _, _)) => {
+                    sqlx::query(
+                        "UPDATE submissions SET status = 'confirmed', confirmed_at = $2 \
+                         WHERE id = $1 AND status = 'awaiting_confirmation'",
+                    )
+                    .bind(&id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE outbox SET status = 'queued', next_attempt_at = $2 \
+                         WHERE submission_id = $1 AND status = 'held'",
+                    )
+                    .bind(&id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    Ok(Confirmed::Now { id })
+                }
+            }
+        })
+    }
+
+    /// Claims up to `limit` due mails for `lease_until` under `lease_id`, counting an attempt
+    /// for each. Oldest due first.
+    pub async fn claim_mails(
+        &self,
+        now: i64,
+        lease_id: &str,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<ClaimedMail>, StoreError> {
+        let pick = format!(
+            "SELECT id FROM outbox WHERE {DUE} ORDER BY next_attempt_at, created_at, position \
+             LIMIT $4"
+        );
+        let claimed = match self {
+            Store::Postgres(pool) => {
+                let sql = format!(
+                    "UPDATE outbox SET status = 'sending', lease_id = $2, lease_until = $3, \
+                     attempts = attempts + 1 WHERE id IN ({pick} FOR UPDATE SKIP LOCKED) \
+                     RETURNING {CLAIMED}"
+                );
+                sqlx::query_as(&sql)
+                    .bind(now)
+                    .bind(lease_id)
+                    .bind(lease_until)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await?
+            }
+            Store::Sqlite(pool) => {
+                let sql = format!(
+                    "UPDATE outbox SET status = 'sending', lease_id = $2, lease_until = $3, \
+                     attempts = attempts + 1 WHERE id IN ({pick}) RETURNING {CLAIMED}"
+                );
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let rows = sqlx::query_as(&sql)
+                    .bind(now)
+                    .bind(lease_id)
+                    .bind(lease_until)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                rows
+            }
+        };
+        Ok(claimed)
+    }
+
+    /// Records how the attempt on mail `id` under `lease_id` ended. A sent message is counted
+    /// (channel `sent`) in the same transaction; a sent confirmation loses its text (it holds
+    /// the confirmation link). Returns false, changing nothing, when the lease is no longer
+    /// held (it expired and another worker took the mail).
+    pub async fn finish_mail(
+        &self,
+        id: &str,
+        lease_id: &str,
+        outcome: &Outcome,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let day = chrono::DateTime::from_timestamp(now, 0)
+            .map(|t| t.date_naive())
+            .ok_or_else(|| StoreError::Invalid(format!("time {now} is out of range")))?;
+        in_transaction!(self, tx => {
+            let updated = match outcome {
+                Outcome::Sent => sqlx::query(
+                    "UPDATE outbox SET status = 'sent', finished_at = $3, lease_id = NULL, \
+                     lease_until = NULL, last_error = NULL, \
+                     body = CASE WHEN kind = 'confirmation' THEN NULL ELSE body END \
+                     WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
+                )
+                .bind(id)
+                .bind(lease_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?,
+                Outcome::Retry { at, error } => sqlx::query(
+                    "UPDATE outbox SET status = 'queued', next_attempt_at = $3, last_error = $4, \
+                     lease_id = NULL, lease_until = NULL \
+                     WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
+                )
+                .bind(id)
+                .bind(lease_id)
+                .bind(at)
+                .bind(error)
+                .execute(&mut *tx)
+                .await?,
+                Outcome::Failed { error } => sqlx::query(
+                    "UPDATE outbox SET status = 'failed', finished_at = $3, last_error = $4, \
+                     lease_id = NULL, lease_until = NULL, \
+                     body = CASE WHEN kind = 'confirmation' THEN NULL ELSE body END \
+                     WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
+                )
+                .bind(id)
+                .bind(lease_id)
+                .bind(now)
+                .bind(error)
+                .execute(&mut *tx)
+                .await?,
+            };
+            if updated.rows_affected() == 0 {
+                return Ok(false);
+            }
+            if *outcome == Outcome::Sent {
+                let target: Option<(i64, String, String)> = sqlx::query_as(
+                    "SELECT s.campaign_id, s.state, o.legislator_id FROM outbox o \
+                     JOIN submissions s ON s.id = o.submission_id \
+                     WHERE o.id = $1 AND o.kind = 'message' AND o.legislator_id IS NOT NULL",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((campaign, state, legislator)) = target {
+                    sqlx::query(INCREMENT)
+                        .bind(campaign)
+                        .bind(state)
+                        .bind(legislator)
+                        .bind(day)
+                        .bind(Channel::Sent.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            Ok(true)
+        })
+    }
+
+    /// Gives back a claimed mail that was not tried (the worker is stopping): due again at
+    /// once, and the attempt not counted.
+    pub async fn release_mail(&self, id: &str, lease_id: &str) -> Result<bool, StoreError> {
+        let done = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'queued', attempts = attempts - 1, lease_id = NULL, \
+                 lease_until = NULL WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
+            )
+            .bind(id)
+            .bind(lease_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Mails due or being sent, for status and tests.
+    pub async fn pending_mails(&self) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending')",
+            )
+            .fetch_one(pool)
+            .await?
+        }))
+    }
+
+    /// Deletes unconfirmed submissions past their expiry (with their mails), and removes the
+    /// text, names and addresses of mails finished before `text_cutoff`, then the supporter's
+    /// name and email from confirmed submissions with nothing left to send and confirmed before
+    /// `text_cutoff`. Counts are kept.
+    pub async fn purge_submissions(
+        &self,
+        now: i64,
+        text_cutoff: i64,
+    ) -> Result<Purged, StoreError> {
+        in_transaction!(self, tx => {
+            // Mails first: SQLite enforces the cascade only where foreign keys are on, so say it.
+            sqlx::query(
+                "DELETE FROM outbox WHERE submission_id IN (SELECT id FROM submissions \
+                 WHERE status = 'awaiting_confirmation' AND expires_at <= $1)",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let expired = sqlx::query(
+                "DELETE FROM submissions WHERE status = 'awaiting_confirmation' AND expires_at <= $1",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let texts = sqlx::query(
+                "UPDATE outbox SET subject = NULL, body = NULL, from_name = NULL, reply_to = NULL, \
+                 to_address = CASE WHEN kind = 'confirmation' THEN NULL ELSE to_address END, \
+                 recipient_name = CASE WHEN kind = 'confirmation' THEN '' ELSE recipient_name END \
+                 WHERE status IN ('sent', 'failed') AND finished_at <= $1 \
+                 AND (body IS NOT NULL OR subject IS NOT NULL OR reply_to IS NOT NULL)",
+            )
+            .bind(text_cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let supporters = sqlx::query(
+                "UPDATE submissions SET supporter_name = NULL, supporter_email = NULL, \
+                 purged_at = $1 WHERE status = 'confirmed' AND purged_at IS NULL \
+                 AND confirmed_at <= $2 AND NOT EXISTS (SELECT 1 FROM outbox o \
+                 WHERE o.submission_id = submissions.id \
+                 AND (o.status NOT IN ('sent', 'failed') OR o.finished_at > $2))",
+            )
+            .bind(now)
+            .bind(text_cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            Ok(Purged {
+                expired_submissions: expired,
+                mail_texts: texts,
+                supporters,
+            })
+        })
+    }
+}
