@@ -72,6 +72,11 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let (settings, dir) = test_settings(extra).await;
+    spawn_app_from(settings, dir).await
+}
+
+/// Runs the application with `settings` (from [`test_settings`]; `dir` keeps a SQLite folder).
+pub async fn spawn_app_from(settings: Settings, dir: Option<tempfile::TempDir>) -> TestApp {
     let db_url = secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string();
     let app = Application::build(settings.clone())
         .await

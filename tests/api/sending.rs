@@ -1,0 +1,380 @@
+//! Sending through the service, end to end: `POST .../messages` with mode `send`, the
+//! confirmation email (delivered to aiosmtpd, a real SMTP server), its link (GET shows, POST
+//! sends), delivery of each legislator's mail with the headers the issue names and the state's
+//! gaps, the receipt (page and API), and the counts.
+
+use crate::helpers::TestApp;
+use crate::mailbox::Aiosmtpd;
+use crate::messages::{boston_app_with, post_json, request, targets, COUNTS, MESSAGES};
+use crate::smtp_stub::{Delivered, Script, StubSmtp};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+pub const FROM: &str = "send@advocate.test";
+
+/// Settings that turn sending on, through the relay at `url`, with a quick worker.
+pub fn sending_settings(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("ADVOCATE__SMTP__URL", url.to_string()),
+        ("ADVOCATE__SMTP__FROM_ADDRESS", FROM.to_string()),
+        ("ADVOCATE__SMTP__FROM_NAME", "Campaign Zero".to_string()),
+        ("ADVOCATE__SMTP__TIMEOUT_SECS", "5".to_string()),
+        ("ADVOCATE__OUTBOX__POLL_INTERVAL_MS", "100".to_string()),
+        ("ADVOCATE__OUTBOX__RETRY_BASE_SECS", "1".to_string()),
+        ("ADVOCATE__OUTBOX__RETRY_MAX_SECS", "1".to_string()),
+    ]
+}
+
+async fn sending_app(url: &str) -> (TestApp, wiremock::MockServer) {
+    let owned = sending_settings(url);
+    let settings: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    boston_app_with(&settings).await
+}
+
+/// The ids of the lookup's legislators that have an email address (the ones the service sends
+/// to), and their addresses.
+fn emailable(targets: &[Value]) -> (Vec<String>, Vec<String>) {
+    let with_email: Vec<&Value> = targets.iter().filter(|t| t["email"].is_string()).collect();
+    (
+        with_email
+            .iter()
+            .map(|t| t["id"].as_str().expect("id").to_string())
+            .collect(),
+        with_email
+            .iter()
+            .map(|t| t["email"].as_str().expect("email").to_lowercase())
+            .collect(),
+    )
+}
+
+fn send_request(ids: &[String]) -> Value {
+    let mut req = request(ids);
+    req["mode"] = json!("send");
+    req
+}
+
+/// The 64-hex-digit token after `prefix` in a text.
+pub fn token_after(text: &str, prefix: &str) -> String {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+        + prefix.len();
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    assert_eq!(token.len(), 64, "token in {text}");
+    token
+}
+
+async fn receipt(app: &TestApp, token: &str) -> Value {
+    let (status, body) = app.get_json(&format!("/api/v1/receipts/{token}")).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Polls the receipt until every message is in a final state (or panics after `within`).
+async fn wait_until_final(app: &TestApp, token: &str, within: Duration) -> Value {
+    let started = Instant::now();
+    loop {
+        let body = receipt(app, token).await;
+        let all_final = body["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .all(|m| m["status"] == "sent" || m["status"] == "failed");
+        if all_final {
+            return body;
+        }
+        assert!(started.elapsed() < within, "not final in time: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn normalised(text: &str) -> String {
+    text.replace("\r\n", "\n")
+}
+
+#[tokio::test]
+async fn a_massachusetts_supporter_confirms_and_every_office_gets_its_mail() {
+    let smtp = Aiosmtpd::start().await;
+    let (app, _census) = sending_app(&smtp.url()).await;
+    let (targets, scorecard) = targets(&app).await;
+    let (send_ids, offices) = emailable(&targets);
+    assert!(
+        send_ids.len() >= 2,
+        "MA state legislators have email: {targets:?}"
+    );
+
+    // Submit: 202, waiting for confirmation; only the confirmation email goes out.
+    let (status, body) = post_json(&app, &send_request(&send_ids)).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["status"], "awaiting_confirmation");
+    let receipt_url = body["receipt_url"].as_str().expect("receipt_url");
+    let receipt_token = token_after(receipt_url, "/receipts/");
+    let mails = smtp.wait_for(1, Duration::from_secs(15)).await;
+    let confirmation = &mails[0];
+    assert_eq!(
+        confirmation.header("To").as_deref(),
+        Some("\"Jane Doe\" <jane@example.org>")
+    );
+    assert!(confirmation
+        .header("Subject")
+        .is_some_and(|s| s.starts_with("Confirm your")));
+    let text = normalised(&confirmation.body_text());
+    let confirm_token = token_after(&text, "/confirm/");
+    assert!(
+        text.contains(&format!("/receipts/{receipt_token}")),
+        "{text}"
+    );
+
+    let waiting = receipt(&app, &receipt_token).await;
+    assert_eq!(waiting["status"], "awaiting_confirmation");
+    assert_eq!(waiting["confirmation"], "sent");
+    assert!(waiting["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .all(|m| m["status"] == "awaiting_confirmation"));
+
+    // The link's GET shows the messages and sends nothing (mail scanners open links).
+    let page = app.get(&format!("/confirm/{confirm_token}")).await;
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.expect("page");
+    assert!(html.contains("method=\"post\""), "{html}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.messages().len(), 1, "a GET must not send");
+
+    // The button (POST) sends, and lands on the receipt.
+    let confirmed = app
+        .client
+        .post(format!("{}/confirm/{confirm_token}", app.address))
+        .send()
+        .await
+        .expect("confirm");
+    assert_eq!(confirmed.status().as_u16(), 303);
+    assert_eq!(
+        confirmed.headers()["location"].to_str().expect("location"),
+        format!("/receipts/{receipt_token}")
+    );
+
+    let all = smtp
+        .wait_for(1 + send_ids.len(), Duration::from_secs(30))
+        .await;
+    let asks: Vec<String> = scorecard["gaps"]
+        .as_array()
+        .expect("gaps")
+        .iter()
+        .map(|g| g["ask"].as_str().expect("ask").to_string())
+        .collect();
+    assert_eq!(asks.len(), 5);
+    let delivered: Vec<&Delivered> = all.iter().skip(1).collect();
+    let mut seen_offices = Vec::new();
+    let mut message_ids = Vec::new();
+    for mail in &delivered {
+        assert_eq!(
+            mail.header("From").as_deref(),
+            Some(format!("\"Jane Doe via End Qualified Immunity\" <{FROM}>").as_str())
+        );
+        assert_eq!(
+            mail.header("Reply-To").as_deref(),
+            Some("\"Jane Doe\" <jane@example.org>")
+        );
+        let to = mail.header("To").expect("To").to_lowercase();
+        seen_offices.push(
+            offices
+                .iter()
+                .find(|o| to.contains(o.as_str()))
+                .unwrap_or_else(|| panic!("{to} is not one of {offices:?}"))
+                .clone(),
+        );
+        let id = mail.message_id().expect("Message-ID");
+        assert!(id.ends_with("@advocate.test>"), "{id}");
+        message_ids.push(id);
+        assert!(mail
+            .header("Content-Type")
+            .is_some_and(|c| c.contains("text/plain") && c.contains("utf-8")));
+        let body = normalised(&mail.body_text());
+        for ask in &asks {
+            assert!(body.contains(ask), "{ask} missing from {body}");
+        }
+        assert!(body.contains("Jane Doe"), "{body}");
+    }
+    seen_offices.sort();
+    let mut expected = offices.clone();
+    expected.sort();
+    assert_eq!(seen_offices, expected, "each office once");
+    message_ids.sort();
+    message_ids.dedup();
+    assert_eq!(message_ids.len(), delivered.len(), "Message-IDs are unique");
+
+    // The receipt says sent; the counts say so too.
+    let done = wait_until_final(&app, &receipt_token, Duration::from_secs(10)).await;
+    assert_eq!(done["status"], "confirmed");
+    assert!(
+        done["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .all(|m| m["status"] == "sent" && m["sent_at"].is_string()),
+        "{done}"
+    );
+    let (status, counts) = app.get_json(COUNTS).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        counts["by_state"]["MA"]["sent"].as_i64(),
+        Some(send_ids.len() as i64),
+        "{counts}"
+    );
+    let page = app.get(&format!("/receipts/{receipt_token}")).await;
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.expect("page").contains("Sent"));
+
+    // The confirmation link is single use: a second click sends nothing more.
+    let again = app
+        .client
+        .post(format!("{}/confirm/{confirm_token}", app.address))
+        .send()
+        .await
+        .expect("confirm again");
+    assert_eq!(again.status().as_u16(), 303);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.messages().len(), 1 + send_ids.len());
+
+    // The stored confirmation email lost its text (it held the link) once sent.
+    let view = app
+        .store
+        .submission(done["id"].as_str().expect("id"))
+        .await
+        .expect("read")
+        .expect("submission");
+    let stored_confirmation = view
+        .mails
+        .iter()
+        .find(|m| m.kind == "confirmation")
+        .expect("confirmation row");
+    assert!(stored_confirmation.body.is_none());
+}
+
+#[tokio::test]
+async fn a_repeated_request_with_one_idempotency_key_makes_one_submission() {
+    let smtp = StubSmtp::start(Script::normal()).await;
+    let (app, _census) = sending_app(&smtp.url()).await;
+    let (targets, _) = targets(&app).await;
+    let (send_ids, _) = emailable(&targets);
+    let post = |key: &'static str| {
+        app.client
+            .post(format!("{}{MESSAGES}", app.address))
+            .header("Idempotency-Key", key)
+            .json(&send_request(&send_ids))
+            .send()
+    };
+    let first = post("order-42").await.expect("first");
+    assert_eq!(first.status().as_u16(), 202);
+    let first: Value = first.json().await.expect("json");
+    let second: Value = post("order-42")
+        .await
+        .expect("second")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(first["id"], second["id"]);
+    assert_eq!(first["receipt_url"], second["receipt_url"]);
+    let other: Value = post("order-43")
+        .await
+        .expect("third")
+        .json()
+        .await
+        .expect("json");
+    assert_ne!(first["id"], other["id"]);
+    smtp.wait_for_delivered(2, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.delivered().len(), 2, "one confirmation per submission");
+
+    let bad = app
+        .client
+        .post(format!("{}{MESSAGES}", app.address))
+        .header("Idempotency-Key", "x".repeat(201))
+        .json(&send_request(&send_ids))
+        .send()
+        .await
+        .expect("bad key");
+    assert_eq!(bad.status().as_u16(), 422);
+}
+
+#[tokio::test]
+async fn forged_targets_extra_recipients_and_offices_without_email_send_nothing() {
+    let smtp = StubSmtp::start(Script::normal()).await;
+    let (app, _census) = sending_app(&smtp.url()).await;
+    let (targets, _) = targets(&app).await;
+    let (send_ids, _) = emailable(&targets);
+
+    let mut forged = send_ids.clone();
+    forged.push("ocd-person/00000000-0000-0000-0000-000000000000".into());
+    let (status, body) = post_json(&app, &send_request(&forged)).await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (422, json!("targets")),
+        "{body}"
+    );
+
+    for extra in ["to", "cc", "bcc", "recipients"] {
+        let mut req = send_request(&send_ids);
+        req[extra] = json!("attacker@example.com");
+        let (status, body) = post_json(&app, &req).await;
+        assert_eq!(status, 422, "{extra}: {body}");
+    }
+
+    // U.S. senators take mail through web forms only: the service cannot email them.
+    let no_email: Vec<String> = targets
+        .iter()
+        .filter(|t| !t["email"].is_string())
+        .map(|t| t["id"].as_str().expect("id").to_string())
+        .collect();
+    assert!(!no_email.is_empty());
+    let (status, body) = post_json(&app, &send_request(&no_email)).await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (422, json!("targets")),
+        "{body}"
+    );
+
+    let mut injected = send_request(&send_ids);
+    injected["name"] = json!("Jane\r\nBcc: attacker@example.com");
+    let (status, body) = post_json(&app, &injected).await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (422, json!("name")),
+        "{body}"
+    );
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(smtp.delivered().is_empty());
+    assert_eq!(smtp.sessions(), 0);
+    assert_eq!(app.store.pending_mails().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_tokens_are_404() {
+    let smtp = StubSmtp::start(Script::normal()).await;
+    let (app, _census) = sending_app(&smtp.url()).await;
+    for path in [
+        format!("/confirm/{}", "a".repeat(64)),
+        "/confirm/..%2F..%2Fetc".to_string(),
+        format!("/receipts/{}", "b".repeat(64)),
+        "/receipts/short".to_string(),
+    ] {
+        assert_eq!(app.get(&path).await.status().as_u16(), 404, "{path}");
+    }
+    let res = app
+        .client
+        .post(format!("{}/confirm/{}", app.address, "c".repeat(64)))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 404);
+    let (status, _) = app
+        .get_json(&format!("/api/v1/receipts/{}", "d".repeat(64)))
+        .await;
+    assert_eq!(status, 404);
+}
