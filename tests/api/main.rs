@@ -10,6 +10,7 @@ mod mailbox;
 mod messages;
 mod openapi;
 mod pages;
+mod retention;
 mod scorecards;
 mod sending;
 mod smtp_faults;

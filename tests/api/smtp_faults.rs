@@ -60,7 +60,7 @@ pub async fn rig(extra: &[(&str, &str)]) -> Rig {
     }
 }
 
-fn draft(i: usize) -> Draft {
+pub fn draft(i: usize) -> Draft {
     Draft {
         target_id: format!("test-office-{i}"),
         name: format!("Office {i}"),
