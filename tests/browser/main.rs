@@ -9,6 +9,11 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+#[allow(dead_code)]
+#[path = "../api/smtp_stub.rs"]
+mod smtp_stub;
+
+mod compose;
 mod driver;
 
 use driver::{screenshot_dir, within, Browser, WAIT};

@@ -1,0 +1,977 @@
+//! Sending through the service, on SQLite and on PostgreSQL, each beside a baseline measured in
+//! the same run on the same machine:
+//!
+//! 1. Submissions accepted per second: `POST .../messages` with mode `send` (each with its own
+//!    `Idempotency-Key`) against the real app, beside `GET /healthz` of the same app (and the
+//!    draft-mode POST as a reference). The app's own delivery worker runs and sends each
+//!    confirmation email to a loopback SMTP stub meanwhile, as `serve` does.
+//! 2. Delivery rate: confirmed messages (made through the library: submit, the confirmation
+//!    email, its link) sent by the real worker (claim, send, finish) to a loopback SMTP stub,
+//!    beside a bare lettre loop sending equivalent messages to a fresh stub, one at a time and
+//!    with the worker's concurrency. Also the worker's database work alone (claim + finish, no
+//!    SMTP), to show where the time goes.
+//!
+//! Run with `scripts/bench` (or `cargo bench --bench sending`). Every loop is bounded in count
+//! and time, and all traffic stays on loopback. PostgreSQL is the test server at
+//! `ADVOCATE_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
+
+#[allow(dead_code)]
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
+
+#[allow(dead_code)]
+#[path = "../tests/api/smtp_stub.rs"]
+mod smtp_stub;
+
+use advocate::config::Settings;
+use advocate::domain::{Body, EmailAddress, StateCode, Subject, SupporterName};
+use advocate::messages::{Audience, Draft, Supporter};
+use advocate::outbox::worker::Pass;
+use advocate::outbox::Outbox;
+use advocate::startup::delivery_worker;
+use advocate::store::{Confirmed, Outcome, Store};
+use futures_util::stream::{self, StreamExt};
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::transport::smtp::PoolConfig;
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::{json, Value};
+use smtp_stub::{Script, StubSmtp};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SLUG: &str = "end-qualified-immunity";
+const ADDRESS: &str = "24 Beacon St, Boston, MA 02133";
+const FROM: &str = "send@advocate.test";
+const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
+const ROUNDS: usize = 3;
+
+/// Submissions: POSTs per round, and how many in flight.
+const REQUESTS: usize = 500;
+const CONCURRENCY: usize = 8;
+
+/// Delivery: messages per run, made as submissions of this many messages each.
+const MESSAGES: usize = 2_000;
+const PER_SUBMISSION: usize = 5;
+
+/// Bound on every measured loop and every setup loop.
+const TIME_BOUND: Duration = Duration::from_secs(120);
+
+// ---------------------------------------------------------------------------------------------
+// Warnings and errors the service logs (a database busy error would show here).
+
+mod events {
+    use std::fmt::Write;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use tracing::field::{Field, Visit};
+    use tracing::{Event, Level, Subscriber};
+    use tracing_subscriber::layer::{Context, Layer};
+
+    pub static ERRORS: AtomicUsize = AtomicUsize::new(0);
+    pub static WARNINGS: AtomicUsize = AtomicUsize::new(0);
+    /// Warnings and errors that mention the database (busy, locked, pool timeouts).
+    pub static DATABASE: AtomicUsize = AtomicUsize::new(0);
+    static SAMPLES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    struct Text(String);
+
+    impl Visit for Text {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, "{}={:?} ", field.name(), value);
+        }
+    }
+
+    /// Counts WARN and ERROR events and keeps the first few.
+    pub struct Counter;
+
+    impl<S: Subscriber> Layer<S> for Counter {
+        fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+            let level = *event.metadata().level();
+            let mut text = Text(String::new());
+            event.record(&mut text);
+            if level == Level::ERROR {
+                ERRORS.fetch_add(1, Ordering::Relaxed);
+            } else {
+                WARNINGS.fetch_add(1, Ordering::Relaxed);
+            }
+            let lower = text.0.to_lowercase();
+            if ["database", "locked", "busy", "pool timed out"]
+                .iter()
+                .any(|w| lower.contains(w))
+            {
+                DATABASE.fetch_add(1, Ordering::Relaxed);
+            }
+            let mut samples = SAMPLES.lock().unwrap_or_else(|p| p.into_inner());
+            if samples.len() < 8 {
+                samples.push(format!(
+                    "{level} {}: {}",
+                    event.metadata().target(),
+                    text.0.chars().take(300).collect::<String>()
+                ));
+            }
+        }
+    }
+
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct Snapshot {
+        pub errors: usize,
+        pub warnings: usize,
+        pub database: usize,
+    }
+
+    pub fn snapshot() -> Snapshot {
+        Snapshot {
+            errors: ERRORS.load(Ordering::Relaxed),
+            warnings: WARNINGS.load(Ordering::Relaxed),
+            database: DATABASE.load(Ordering::Relaxed),
+        }
+    }
+
+    impl std::ops::Sub for Snapshot {
+        type Output = Snapshot;
+        fn sub(self, before: Snapshot) -> Snapshot {
+            Snapshot {
+                errors: self.errors - before.errors,
+                warnings: self.warnings - before.warnings,
+                database: self.database - before.database,
+            }
+        }
+    }
+
+    pub fn samples() -> Vec<String> {
+        SAMPLES.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+fn install_event_counter() {
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::prelude::*;
+    tracing_subscriber::registry()
+        .with(events::Counter.with_filter(LevelFilter::WARN))
+        .init();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 * p) as usize).min(sorted.len() - 1);
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// The 64-hex-digit token after `prefix` in a text.
+fn token_after(text: &str, prefix: &str) -> String {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+        + prefix.len();
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    assert_eq!(token.len(), 64, "token in {text}");
+    token
+}
+
+fn goal(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Submissions accepted per second.
+
+/// One round of HTTP requests.
+struct Http {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    /// Answers other than the expected status.
+    unexpected: usize,
+    /// Status and body of the first few unexpected answers.
+    samples: Vec<String>,
+}
+
+/// Sends `make(i)` for i in 0..REQUESTS, `CONCURRENCY` at a time (a new one as soon as one
+/// finishes); stops starting new ones at `TIME_BOUND`. `make` answers (status, body).
+async fn measure<F, Fut>(expected: u16, make: F) -> Http
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = (u16, String)>,
+{
+    let started = Instant::now();
+    let results: Vec<(u16, Duration, String)> = stream::iter(0..REQUESTS)
+        .take_while(|_| futures_util::future::ready(started.elapsed() < TIME_BOUND))
+        .map(|i| {
+            let request = make(i);
+            async move {
+                let t = Instant::now();
+                let (status, body) = request.await;
+                (status, t.elapsed(), body)
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let total = started.elapsed();
+    let mut latencies: Vec<Duration> = results.iter().map(|r| r.1).collect();
+    latencies.sort();
+    let bad: Vec<&(u16, Duration, String)> = results.iter().filter(|r| r.0 != expected).collect();
+    Http {
+        rps: results.len() as f64 / total.as_secs_f64(),
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms: percentile(&latencies, 0.99),
+        unexpected: bad.len() + (REQUESTS - results.len()),
+        samples: bad
+            .iter()
+            .take(3)
+            .map(|r| format!("{}: {}", r.0, r.2.chars().take(300).collect::<String>()))
+            .collect(),
+    }
+}
+
+async fn answer(res: reqwest::Result<reqwest::Response>) -> (u16, String) {
+    match res {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap_or_default())
+        }
+        Err(e) => (0, format!("request failed: {e}")),
+    }
+}
+
+/// Medians of the rounds of one kind of request.
+#[derive(Default)]
+struct HttpRounds {
+    rps: Vec<f64>,
+    p50: Vec<f64>,
+    p99: Vec<f64>,
+    unexpected: usize,
+    samples: Vec<String>,
+}
+
+impl HttpRounds {
+    fn push(&mut self, h: Http) {
+        self.rps.push(h.rps);
+        self.p50.push(h.p50_ms);
+        self.p99.push(h.p99_ms);
+        self.unexpected += h.unexpected;
+        if self.samples.len() < 3 {
+            self.samples.extend(h.samples);
+        }
+    }
+
+    fn rps(&self) -> f64 {
+        median(self.rps.clone())
+    }
+
+    fn line(&self, label: &str, count: usize) -> String {
+        format!(
+            "  {label:<30}: {:9.0} req/s  p50 {:6.2} ms  p99 {:6.2} ms  unexpected answers {}/{count}",
+            self.rps(),
+            median(self.p50.clone()),
+            median(self.p99.clone()),
+            self.unexpected
+        )
+    }
+}
+
+struct SubmissionFigures {
+    backend: &'static str,
+    healthz: HttpRounds,
+    draft: HttpRounds,
+    send: HttpRounds,
+    targets: usize,
+    /// Confirmation emails the app's worker delivered to the stub, of the submissions made.
+    confirmations: usize,
+    submissions: usize,
+    drained_in: Option<Duration>,
+    events: events::Snapshot,
+}
+
+/// A real message of the campaign (the draft-mode answer for one office), reused for delivery.
+#[derive(Clone)]
+struct RealMessage {
+    target_id: String,
+    name: String,
+    title: String,
+    to: String,
+    subject: String,
+    body: String,
+    template_version: i64,
+}
+
+async fn submissions(backend: &'static str, census: &str) -> (SubmissionFigures, Vec<RealMessage>) {
+    let before = events::snapshot();
+    let sink = StubSmtp::start(Script::normal()).await;
+    let sink_url = sink.url();
+    let app = helpers::spawn_app_with(&[
+        ("ADVOCATE__CIVIC__CENSUS_URL", census),
+        // The benchmark is one client; lift the per-client lookup limit out of the way.
+        ("ADVOCATE__LIMITS__LOOKUPS_PER_MINUTE", "1000000"),
+        // The shipped pool size (the test helpers use 4).
+        ("ADVOCATE__DATABASE__MAX_CONNECTIONS", "8"),
+        ("ADVOCATE__SMTP__URL", &sink_url),
+        ("ADVOCATE__SMTP__FROM_ADDRESS", FROM),
+        ("ADVOCATE__OUTBOX__WORKER", "true"),
+    ])
+    .await;
+    eprintln!("[{backend}] importing the full directory ...");
+    helpers::import_full_directory(&app.db_url);
+
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .expect("client");
+    let encoded: String = url::form_urlencoded::byte_serialize(ADDRESS.as_bytes()).collect();
+    let (status, body) = app
+        .get_json(&format!(
+            "/api/v1/campaigns/{SLUG}/targets?address={encoded}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ids: Vec<String> = body["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .filter(|t| t["email"].is_string())
+        .map(|t| t["id"].as_str().expect("id").to_string())
+        .collect();
+    assert!(!ids.is_empty(), "no emailable target for {ADDRESS}: {body}");
+
+    let request = |mode: &str| {
+        json!({
+            "name": "Jane Doe",
+            "email": "jane@example.org",
+            "city": "Boston",
+            "address": ADDRESS,
+            "targets": ids,
+            "mode": mode,
+        })
+    };
+    let messages_url = format!("{}/api/v1/campaigns/{SLUG}/messages", app.address);
+    let healthz_url = format!("{}/healthz", app.address);
+    let send_body = request("send");
+    let draft_body = request("draft");
+
+    // The real texts, for the delivery benchmark; also warms the lookup.
+    let (status, text) = answer(client.post(&messages_url).json(&draft_body).send().await).await;
+    assert_eq!(status, 200, "draft POST: {text}");
+    let drafts: Value = serde_json::from_str(&text).expect("JSON");
+    let real: Vec<RealMessage> = drafts["drafts"]
+        .as_array()
+        .expect("drafts")
+        .iter()
+        .map(|d| RealMessage {
+            target_id: d["target_id"].as_str().expect("target_id").into(),
+            name: d["name"].as_str().expect("name").into(),
+            title: d["title"].as_str().expect("title").into(),
+            to: d["to"].as_str().expect("to").into(),
+            subject: d["subject"].as_str().expect("subject").into(),
+            body: d["body"].as_str().expect("body").into(),
+            template_version: d["template_version"].as_i64().expect("version"),
+        })
+        .collect();
+
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let (mut healthz, mut draft, mut send) = (
+        HttpRounds::default(),
+        HttpRounds::default(),
+        HttpRounds::default(),
+    );
+    for round in 0..ROUNDS {
+        eprintln!(
+            "[{backend}] submissions, round {} of {ROUNDS} ...",
+            round + 1
+        );
+        healthz.push(
+            measure(200, |_| {
+                let request = client.get(&healthz_url);
+                async move { answer(request.send().await).await }
+            })
+            .await,
+        );
+        send.push(
+            measure(202, |i| {
+                let request = client
+                    .post(&messages_url)
+                    .header("Idempotency-Key", format!("bench-{run}-{round}-{i}"))
+                    .json(&send_body);
+                async move { answer(request.send().await).await }
+            })
+            .await,
+        );
+        draft.push(
+            measure(200, |_| {
+                let request = client.post(&messages_url).json(&draft_body);
+                async move { answer(request.send().await).await }
+            })
+            .await,
+        );
+    }
+
+    // The app's worker sends a confirmation per submission; wait (bounded) until it has.
+    let submissions = ROUNDS * REQUESTS - send.unexpected;
+    let started = Instant::now();
+    let mut drained_in = None;
+    while started.elapsed() < TIME_BOUND {
+        if app.store.pending_mails().await.unwrap_or(1) == 0 {
+            drained_in = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let figures = SubmissionFigures {
+        backend,
+        healthz,
+        draft,
+        send,
+        targets: ids.len(),
+        confirmations: sink.delivered().len(),
+        submissions,
+        drained_in,
+        events: events::snapshot() - before,
+    };
+    (figures, real)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Delivery rate.
+
+/// A test app with sending on and its own worker off: the library's view of one database.
+struct DeliveryRig {
+    app: helpers::TestApp,
+    settings: Settings,
+    outbox: Outbox,
+    /// Where confirmation emails go (their links confirm the submissions).
+    relay: StubSmtp,
+    drafts: Vec<Draft>,
+    supporter: Supporter,
+}
+
+impl DeliveryRig {
+    async fn new(census: &str, real: &[RealMessage]) -> DeliveryRig {
+        let relay = StubSmtp::start(Script::normal()).await;
+        let relay_url = relay.url();
+        let (settings, dir) = helpers::test_settings(&[
+            ("ADVOCATE__CIVIC__CENSUS_URL", census),
+            ("ADVOCATE__DATABASE__MAX_CONNECTIONS", "8"),
+            ("ADVOCATE__SMTP__URL", &relay_url),
+            ("ADVOCATE__SMTP__FROM_ADDRESS", FROM),
+            ("ADVOCATE__OUTBOX__WORKER", "false"),
+        ])
+        .await;
+        let app = helpers::spawn_app_from(settings.clone(), dir).await;
+        let outbox = Outbox::new(
+            app.store.clone(),
+            Arc::new(settings.clone()),
+            Arc::new(Notify::new()),
+        );
+        let drafts = (0..PER_SUBMISSION)
+            .map(|i| {
+                let m = &real[i % real.len()];
+                Draft {
+                    target_id: m.target_id.clone(),
+                    name: m.name.clone(),
+                    title: m.title.clone(),
+                    state: StateCode::parse("MA").expect("MA"),
+                    audience: Audience::State,
+                    to: Some(EmailAddress::parse(&m.to).expect("office email")),
+                    contact_form: None,
+                    subject: Subject::parse(&m.subject).expect("subject"),
+                    body: Body::parse(&m.body).expect("body"),
+                    template_version: m.template_version,
+                    edited: false,
+                }
+            })
+            .collect();
+        let supporter = Supporter {
+            name: SupporterName::parse("Jane Doe").expect("name"),
+            email: EmailAddress::parse("jane@example.org").expect("email"),
+            city: None,
+        };
+        DeliveryRig {
+            app,
+            settings,
+            outbox,
+            relay,
+            drafts,
+            supporter,
+        }
+    }
+
+    fn store(&self) -> &Store {
+        &self.app.store
+    }
+
+    /// The real worker, sending through `url`, with the shipped outbox settings.
+    fn worker(&self, url: &str) -> advocate::outbox::Worker {
+        let mut settings = self.settings.clone();
+        settings.smtp.url = secrecy::SecretString::from(url.to_string());
+        delivery_worker(&settings, self.store().clone(), Arc::new(Notify::new()))
+            .expect("worker settings")
+            .expect("sending is on")
+    }
+
+    /// Makes `MESSAGES` messages due, as supporters do: submissions, each confirmed through the
+    /// link in its confirmation email (delivered by the worker to the relay).
+    async fn confirmed_messages(&self) {
+        let doc = self
+            .store()
+            .campaign_doc(SLUG)
+            .await
+            .expect("read")
+            .expect("campaign");
+        let submissions = MESSAGES / PER_SUBMISSION;
+        let started = Instant::now();
+        for _ in 0..submissions {
+            assert!(started.elapsed() < TIME_BOUND, "submitting took too long");
+            self.outbox
+                .submit(&doc, &self.drafts, &self.supporter, None)
+                .await
+                .expect("submitted");
+        }
+        let before = self.relay.delivered().len();
+        let worker = self.worker(&self.relay.url());
+        let (_stop, stopped) = watch::channel(false);
+        for _ in 0..submissions + 10 {
+            assert!(
+                started.elapsed() < TIME_BOUND,
+                "confirmations took too long"
+            );
+            let pass = worker.pass(&stopped).await.expect("confirmation pass");
+            assert_eq!(pass.sent, pass.claimed, "every confirmation is accepted");
+            if pass.claimed == 0 {
+                break;
+            }
+        }
+        let mails = self
+            .relay
+            .wait_for_delivered(before + submissions, Duration::from_secs(10))
+            .await;
+        for mail in &mails[before..] {
+            let token = token_after(&mail.body_text(), "/confirm/");
+            assert!(matches!(
+                self.outbox.confirm(&token).await.expect("confirm"),
+                Confirmed::Now { .. }
+            ));
+        }
+        let due = self.store().pending_mails().await.expect("pending");
+        assert_eq!(due, MESSAGES as i64, "every message is due");
+    }
+
+    /// What the worker sends for the `i`th message, built with lettre's builder directly.
+    fn bare_message(&self, i: usize, from: &Address) -> Message {
+        let d = &self.drafts[i % self.drafts.len()];
+        let to: Address = d.to.as_ref().expect("email").as_str().parse().expect("to");
+        let reply_to: Address = self.supporter.email.as_str().parse().expect("reply-to");
+        let supporter = self.supporter.name.as_str();
+        Message::builder()
+            .from(Mailbox::new(
+                Some(format!("{supporter} via End Qualified Immunity")),
+                from.clone(),
+            ))
+            .to(Mailbox::new(Some(d.name.clone()), to))
+            .subject(d.subject.as_str())
+            .message_id(Some(format!(
+                "<{}@{}>",
+                uuid::Uuid::new_v4(),
+                from.domain()
+            )))
+            .header(ContentType::TEXT_PLAIN)
+            .header(lettre::message::header::MIME_VERSION_1_0)
+            .reply_to(Mailbox::new(Some(supporter.to_string()), reply_to))
+            .body(d.body.as_str().replace("\r\n", "\n").replace('\n', "\r\n"))
+            .expect("message")
+    }
+}
+
+/// One delivery run.
+#[derive(Default, Clone, Copy)]
+struct Run {
+    rate: f64,
+    delivered: usize,
+    avg_bytes: f64,
+    /// Worker runs: passes, `Err` results of `pass`, and outcomes not recorded (a failed
+    /// `finish_mail`, which `pass` logs and swallows).
+    passes: usize,
+    pass_errors: usize,
+    unrecorded: usize,
+    retrying: usize,
+    failed: usize,
+}
+
+fn avg_bytes(sink: &StubSmtp) -> (usize, f64) {
+    let delivered = sink.delivered();
+    let total: usize = delivered.iter().map(|d| d.data.len()).sum();
+    (
+        delivered.len(),
+        total as f64 / delivered.len().max(1) as f64,
+    )
+}
+
+/// The bare loop: one pooled transport with the worker's settings, `concurrency` sends at a
+/// time (1: one after another).
+async fn bare_lettre(rig: &DeliveryRig, concurrency: usize) -> Run {
+    let sink = StubSmtp::start(Script::normal()).await;
+    let smtp = &rig.settings.smtp;
+    let timeout = Duration::from_secs(smtp.timeout_secs);
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&sink.url())
+        .expect("url")
+        .timeout(Some(timeout))
+        .pool_config(
+            PoolConfig::new()
+                .max_size(smtp.pool_size)
+                .idle_timeout(Duration::from_secs(30)),
+        )
+        .build();
+    let from: Address = FROM.parse().expect("from");
+    let bound = timeout + Duration::from_secs(1);
+    let started = Instant::now();
+    let sent: usize = stream::iter(0..MESSAGES)
+        .take_while(|_| futures_util::future::ready(started.elapsed() < TIME_BOUND))
+        .map(|i| {
+            let transport = &transport;
+            let message = rig.bare_message(i, &from);
+            async move {
+                matches!(
+                    tokio::time::timeout(bound, transport.send(message)).await,
+                    Ok(Ok(_))
+                )
+            }
+        })
+        .buffer_unordered(concurrency)
+        .filter(|ok| futures_util::future::ready(*ok))
+        .count()
+        .await;
+    let elapsed = started.elapsed();
+    let (delivered, avg) = avg_bytes(&sink);
+    assert_eq!(sent, MESSAGES, "the bare loop sent every message");
+    Run {
+        rate: sent as f64 / elapsed.as_secs_f64(),
+        delivered,
+        avg_bytes: avg,
+        ..Run::default()
+    }
+}
+
+/// The real worker: passes until nothing is due.
+async fn worker_run(rig: &DeliveryRig) -> Run {
+    let sink = StubSmtp::start(Script::normal()).await;
+    let worker = rig.worker(&sink.url());
+    let (_stop, stopped) = watch::channel(false);
+    let mut total = Pass::default();
+    let mut run = Run::default();
+    let started = Instant::now();
+    let mut done_at = Duration::ZERO;
+    while started.elapsed() < TIME_BOUND && run.passes < MESSAGES + 100 {
+        run.passes += 1;
+        match worker.pass(&stopped).await {
+            Ok(pass) if pass.claimed == 0 => break,
+            Ok(pass) => {
+                total.claimed += pass.claimed;
+                total.sent += pass.sent;
+                total.retrying += pass.retrying;
+                total.failed += pass.failed;
+                total.released += pass.released;
+                done_at = started.elapsed();
+            }
+            Err(err) => {
+                run.pass_errors += 1;
+                if run.pass_errors <= 3 {
+                    eprintln!("  pass error: {err}");
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    let (delivered, avg) = avg_bytes(&sink);
+    run.rate = total.sent as f64 / done_at.as_secs_f64().max(1e-9);
+    run.delivered = delivered;
+    run.avg_bytes = avg;
+    run.unrecorded = total.claimed - total.sent - total.retrying - total.failed - total.released;
+    run.retrying = total.retrying;
+    run.failed = total.failed;
+    run
+}
+
+/// The worker's database work alone: claim a batch, record each as sent (`concurrency` at a
+/// time), as `pass` does, with no SMTP in between.
+async fn store_only(rig: &DeliveryRig) -> Run {
+    let store = rig.store();
+    let o = &rig.settings.outbox;
+    let mut run = Run::default();
+    let mut recorded = 0usize;
+    let started = Instant::now();
+    let mut done_at = Duration::ZERO;
+    while started.elapsed() < TIME_BOUND && run.passes < MESSAGES + 100 {
+        run.passes += 1;
+        let now = chrono::Utc::now().timestamp();
+        let lease = uuid::Uuid::new_v4().to_string();
+        let claimed = match store
+            .claim_mails(now, &lease, now + o.lease_secs as i64, o.batch_size)
+            .await
+        {
+            Ok(c) => c,
+            Err(err) => {
+                run.pass_errors += 1;
+                eprintln!("  claim error: {err}");
+                continue;
+            }
+        };
+        if claimed.is_empty() {
+            break;
+        }
+        let n = claimed.len();
+        let ok = stream::iter(claimed)
+            .map(|m| {
+                let lease = &lease;
+                async move {
+                    let now = chrono::Utc::now().timestamp();
+                    store.finish_mail(&m.id, lease, &Outcome::Sent, now).await
+                }
+            })
+            .buffer_unordered(o.concurrency as usize)
+            .filter(|r| futures_util::future::ready(matches!(r, Ok(true))))
+            .count()
+            .await;
+        recorded += ok;
+        run.unrecorded += n - ok;
+        done_at = started.elapsed();
+    }
+    run.rate = recorded as f64 / done_at.as_secs_f64().max(1e-9);
+    run.delivered = recorded;
+    run
+}
+
+struct DeliveryFigures {
+    backend: &'static str,
+    sequential: Vec<Run>,
+    concurrent: Vec<Run>,
+    worker: Vec<Run>,
+    store_only: Vec<Run>,
+    batch_size: u32,
+    concurrency: u32,
+    pool_size: u32,
+    events: events::Snapshot,
+}
+
+async fn delivery(backend: &'static str, census: &str, real: &[RealMessage]) -> DeliveryFigures {
+    let before = events::snapshot();
+    let rig = DeliveryRig::new(census, real).await;
+    let concurrency = rig.settings.outbox.concurrency as usize;
+    let mut figures = DeliveryFigures {
+        backend,
+        sequential: vec![],
+        concurrent: vec![],
+        worker: vec![],
+        store_only: vec![],
+        batch_size: rig.settings.outbox.batch_size,
+        concurrency: rig.settings.outbox.concurrency,
+        pool_size: rig.settings.smtp.pool_size,
+        events: Default::default(),
+    };
+    for round in 0..ROUNDS {
+        eprintln!("[{backend}] delivery, round {} of {ROUNDS} ...", round + 1);
+        rig.confirmed_messages().await;
+        figures.sequential.push(bare_lettre(&rig, 1).await);
+        figures
+            .concurrent
+            .push(bare_lettre(&rig, concurrency).await);
+        figures.worker.push(worker_run(&rig).await);
+        rig.confirmed_messages().await;
+        figures.store_only.push(store_only(&rig).await);
+    }
+    figures.events = events::snapshot() - before;
+    figures
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::main]
+async fn main() {
+    install_event_counter();
+
+    // The Census stand-in answers every address with one Boston match.
+    let census = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/geographies/onelineaddress"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(helpers::census_boston()))
+        .mount(&census)
+        .await;
+    let census_uri = census.uri();
+
+    let mut subs = Vec::new();
+    let mut dels = Vec::new();
+    for backend in BACKENDS {
+        // The test helpers pick the backend of each new database from this variable.
+        std::env::set_var("ADVOCATE_TEST_DATABASE", backend);
+        let (s, real) = submissions(backend, &census_uri).await;
+        subs.push(s);
+        dels.push(delivery(backend, &census_uri, &real).await);
+    }
+
+    println!(
+        "submissions benchmark: {REQUESTS} requests x {ROUNDS} rounds each, {CONCURRENCY} in flight, \
+         full directory, the app's worker sending confirmations to a loopback stub (medians of {ROUNDS} rounds)"
+    );
+    for s in &subs {
+        println!(
+            "  [{}] {} emailable targets per submission",
+            s.backend, s.targets
+        );
+        let n = ROUNDS * REQUESTS;
+        println!("{}", s.healthz.line("GET /healthz (baseline)", n));
+        println!("{}", s.draft.line("POST messages, draft", n));
+        println!("{}", s.send.line("POST messages, send (202)", n));
+        println!(
+            "  {:<30}: {:.1}% of /healthz, {:.1}% of the draft POST",
+            "ratio (send / baseline)",
+            100.0 * s.send.rps() / s.healthz.rps(),
+            100.0 * s.send.rps() / s.draft.rps()
+        );
+        println!(
+            "  {:<30}: {} of {} submissions' confirmations delivered{}",
+            "confirmation emails",
+            s.confirmations,
+            s.submissions,
+            match s.drained_in {
+                Some(d) => format!(
+                    ", outbox empty {:.1} s after the last POST",
+                    d.as_secs_f64()
+                ),
+                None => " (outbox NOT empty after the time bound)".into(),
+            }
+        );
+        println!(
+            "  {:<30}: {} database-related, {} errors, {} warnings logged (goal: 0 database)",
+            "logged problems", s.events.database, s.events.errors, s.events.warnings
+        );
+        for sample in s
+            .send
+            .samples
+            .iter()
+            .chain(&s.draft.samples)
+            .chain(&s.healthz.samples)
+        {
+            println!("    unexpected answer: {sample}");
+        }
+    }
+
+    let per = |runs: &[Run]| median(runs.iter().map(|r| r.rate).collect());
+    println!();
+    println!(
+        "delivery benchmark: {MESSAGES} messages per run ({} submissions x {PER_SUBMISSION}), \
+         loopback SMTP stub, fresh sink per run (medians of {ROUNDS} runs)",
+        MESSAGES / PER_SUBMISSION
+    );
+    let mut all_met = true;
+    for d in &dels {
+        let (seq, conc, work, db) = (
+            per(&d.sequential),
+            per(&d.concurrent),
+            per(&d.worker),
+            per(&d.store_only),
+        );
+        let sum = |f: fn(&Run) -> usize| d.worker.iter().map(f).sum::<usize>();
+        println!(
+            "  [{}] worker: batch {}, concurrency {}, SMTP pool {}",
+            d.backend, d.batch_size, d.concurrency, d.pool_size
+        );
+        println!(
+            "  {:<34}: {seq:9.0} msg/s  (runs: {})",
+            "bare lettre, one at a time",
+            runs(&d.sequential)
+        );
+        println!(
+            "  {:<34}: {conc:9.0} msg/s  (runs: {})",
+            format!("bare lettre, {} at a time", d.concurrency),
+            runs(&d.concurrent)
+        );
+        println!(
+            "  {:<34}: {work:9.0} msg/s  (runs: {})",
+            "outbox worker (claim/send/finish)",
+            runs(&d.worker)
+        );
+        println!(
+            "  {:<34}: {db:9.0} msg/s  (runs: {})",
+            "  its database work alone",
+            runs(&d.store_only)
+        );
+        let ratio = 100.0 * work / conc;
+        all_met &= ratio >= 70.0;
+        println!(
+            "  {:<34}: {ratio:.1}% of bare lettre at the same concurrency (goal >= 70%: {}); \
+             {:.1}% of bare lettre one at a time",
+            "ratio (worker / bare)",
+            goal(ratio >= 70.0),
+            100.0 * work / seq
+        );
+        println!(
+            "  {:<34}: worker {}, bare {} (avg bytes per message: worker {:.0}, bare {:.0})",
+            "delivered per run",
+            d.worker
+                .iter()
+                .map(|r| r.delivered.to_string())
+                .collect::<Vec<_>>()
+                .join("/"),
+            d.concurrent
+                .iter()
+                .map(|r| r.delivered.to_string())
+                .collect::<Vec<_>>()
+                .join("/"),
+            d.worker.iter().map(|r| r.avg_bytes).sum::<f64>() / d.worker.len() as f64,
+            d.concurrent.iter().map(|r| r.avg_bytes).sum::<f64>() / d.concurrent.len() as f64,
+        );
+        let errs =
+            sum(|r| r.pass_errors) + d.store_only.iter().map(|r| r.pass_errors).sum::<usize>();
+        let unrecorded =
+            sum(|r| r.unrecorded) + d.store_only.iter().map(|r| r.unrecorded).sum::<usize>();
+        println!(
+            "  {:<34}: {errs} pass errors, {unrecorded} outcomes not recorded, {} retrying, {} failed, \
+             {} passes; logged: {} database-related, {} errors, {} warnings (goal: 0 database errors: {})",
+            "database errors",
+            sum(|r| r.retrying),
+            sum(|r| r.failed),
+            sum(|r| r.passes),
+            d.events.database,
+            d.events.errors,
+            d.events.warnings,
+            goal(errs == 0 && unrecorded == 0 && d.events.database == 0)
+        );
+    }
+    let samples = events::samples();
+    if !samples.is_empty() {
+        println!("  first logged warnings/errors:");
+        for s in samples {
+            println!("    {s}");
+        }
+    }
+    println!(
+        "  delivery goal (worker >= 70% of bare lettre at the same concurrency, every backend): {}",
+        goal(all_met)
+    );
+}
+
+fn runs(runs: &[Run]) -> String {
+    runs.iter()
+        .map(|r| format!("{:.0}", r.rate))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
