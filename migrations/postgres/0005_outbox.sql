@@ -13,6 +13,9 @@ CREATE TABLE submissions (
     status TEXT NOT NULL CHECK (status IN ('awaiting_confirmation', 'confirmed')),
     supporter_name TEXT,
     supporter_email TEXT,
+    -- SHA-256 of the lower-cased email, for the limit on unconfirmed submissions per address (so
+    -- nobody can use the service to flood someone else's inbox with confirmation emails).
+    email_hash TEXT,
     confirm_hash TEXT NOT NULL UNIQUE,
     receipt_hash TEXT NOT NULL UNIQUE,
     -- SHA-256 of the campaign and the client's Idempotency-Key (or the form's nonce): a repeated
@@ -24,6 +27,7 @@ CREATE TABLE submissions (
     purged_at BIGINT
 );
 CREATE INDEX submissions_unconfirmed ON submissions (status, expires_at);
+CREATE INDEX submissions_by_email ON submissions (email_hash, created_at);
 
 -- Every mail the service sends: the confirmation email (kind `confirmation`) and the messages
 -- to legislators (kind `message`). Message rows are written with the submission as `held`

@@ -34,6 +34,9 @@ use tokio::sync::{Notify, OnceCell};
 pub const CONFIRM_TTL: chrono::Duration = chrono::Duration::days(7);
 /// Name of the receipt-token key in `server_secrets`.
 const RECEIPT_KEY: &str = "receipt_token_key";
+/// Unconfirmed submissions one email address may have from the last day: beyond it, nobody can
+/// use the service to send someone a stream of confirmation emails.
+pub const MAX_UNCONFIRMED_PER_EMAIL: i64 = 3;
 /// Longest `Idempotency-Key` accepted.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
@@ -49,6 +52,9 @@ pub enum SendError {
     /// The `Idempotency-Key` is unusable (422).
     #[error("the Idempotency-Key must be 1 to 200 visible ASCII characters")]
     BadKey,
+    /// The email address already has unconfirmed submissions waiting (429).
+    #[error("This email address already has messages waiting for confirmation: please open the link in the email we sent, or try again tomorrow.")]
+    TooManyUnconfirmed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -386,6 +392,9 @@ impl Outbox {
             confirm_hash: token_hash(&confirm_token),
             receipt_hash: token_hash(&receipt_token),
             idempotency_hash,
+            email_hash: token_hash(&supporter.email.as_str().to_lowercase()),
+            unconfirmed_limit: MAX_UNCONFIRMED_PER_EMAIL,
+            limit_since: (now - chrono::Duration::days(1)).timestamp(),
             created_at: now.timestamp(),
             expires_at: (now + CONFIRM_TTL).timestamp(),
             mails,
@@ -411,6 +420,7 @@ impl Outbox {
                 id,
                 created: false,
             },
+            Submitted::TooManyUnconfirmed => return Err(SendError::TooManyUnconfirmed),
         };
         Ok(submission)
     }

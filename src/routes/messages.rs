@@ -193,6 +193,7 @@ impl ResponseError for MessagesApiError {
             }
             MessagesApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             MessagesApiError::Send(SendError::Disabled) => StatusCode::SERVICE_UNAVAILABLE,
+            MessagesApiError::Send(SendError::TooManyUnconfirmed) => StatusCode::TOO_MANY_REQUESTS,
             MessagesApiError::Send(SendError::NoEmail(_) | SendError::BadKey) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

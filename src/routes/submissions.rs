@@ -9,7 +9,7 @@ use super::drafts::{compose_written, html, page_error, problem_page, written, Po
 use super::AppState;
 use crate::error::PageError;
 use crate::messages::{drafts, MessageError};
-use crate::outbox::{Outbox, SendError};
+use crate::outbox::{token_hash, Outbox, SendError};
 use crate::pages::compose::DraftsPage;
 use crate::pages::sending::Addressee;
 use crate::pages::{ConfirmPage, SentPage};
@@ -24,6 +24,7 @@ const GONE: &str = "This confirmation link has expired or does not exist. Links 
 fn send_error(err: SendError) -> PageError {
     match err {
         SendError::Store(e) => e.into(),
+        SendError::TooManyUnconfirmed => PageError::TooManyRequests(err.to_string()),
         other => PageError::Internal(other.into()),
     }
 }
@@ -60,10 +61,23 @@ pub async fn send_page(
              Please go back and choose “Get drafts” to use their web forms.",
         );
     }
-    let nonce = posted.get("nonce").filter(|n| !n.is_empty());
+    // The page's nonce, with a digest of what was posted: a double click makes one submission,
+    // while going back, changing a message and sending again makes a new one.
+    let key = posted.get("nonce").filter(|n| !n.is_empty()).map(|nonce| {
+        let mut form = String::new();
+        for (k, v) in &posted.0 {
+            form.push_str(&format!("{}={}\n", k.len(), k));
+            form.push_str(&format!("{}={}\n", v.len(), v));
+        }
+        format!(
+            "{}:{}",
+            nonce.chars().take(100).collect::<String>(),
+            &token_hash(&form)[..32]
+        )
+    });
     let submission = app
         .outbox
-        .submit(&w.doc, &by_email, &w.supporter, nonce)
+        .submit(&w.doc, &by_email, &w.supporter, key.as_deref())
         .await
         .map_err(send_error)?;
     let issued = if by_form.is_empty() {

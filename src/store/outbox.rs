@@ -90,6 +90,12 @@ pub struct NewSubmission {
     pub confirm_hash: String,
     pub receipt_hash: String,
     pub idempotency_hash: Option<String>,
+    /// SHA-256 of the lower-cased email address.
+    pub email_hash: String,
+    /// Refuse the submission when the address already has this many unconfirmed submissions
+    /// created since `limit_since`.
+    pub unconfirmed_limit: i64,
+    pub limit_since: i64,
     pub created_at: i64,
     pub expires_at: i64,
     pub mails: Vec<NewMail>,
@@ -118,6 +124,8 @@ pub enum Submitted {
     Existing {
         id: String,
     },
+    /// The email address has too many unconfirmed submissions; nothing was written.
+    TooManyUnconfirmed,
 }
 
 /// A mail claimed for sending, with everything needed to build it.
@@ -309,6 +317,17 @@ impl Store {
                     return Ok(Submitted::Existing { id });
                 }
             }
+            let unconfirmed: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM submissions WHERE email_hash = $1 AND created_at >= $2 \
+                 AND status = 'awaiting_confirmation'",
+            )
+            .bind(&new.email_hash)
+            .bind(new.limit_since)
+            .fetch_one(&mut *tx)
+            .await?;
+            if unconfirmed >= new.unconfirmed_limit {
+                return Ok(Submitted::TooManyUnconfirmed);
+            }
             let campaign: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
                     .bind(&new.campaign_slug)
@@ -320,7 +339,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO submissions (id, campaign_id, state, status, supporter_name, \
                  supporter_email, confirm_hash, receipt_hash, idempotency_hash, created_at, \
-                 expires_at) VALUES ($1, $2, $3, 'awaiting_confirmation', $4, $5, $6, $7, $8, $9, $10)",
+                 expires_at, email_hash) \
+                 VALUES ($1, $2, $3, 'awaiting_confirmation', $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(&new.id)
             .bind(campaign)
@@ -332,6 +352,7 @@ impl Store {
             .bind(&new.idempotency_hash)
             .bind(new.created_at)
             .bind(new.expires_at)
+            .bind(&new.email_hash)
             .execute(&mut *tx)
             .await?;
             for (position, mail) in new.mails.iter().enumerate() {
@@ -645,6 +666,7 @@ impl Store {
             .rows_affected();
             let texts = sqlx::query(
                 "UPDATE outbox SET subject = NULL, body = NULL, from_name = NULL, reply_to = NULL, \
+                 last_error = CASE WHEN kind = 'confirmation' THEN NULL ELSE last_error END, \
                  to_address = CASE WHEN kind = 'confirmation' THEN NULL ELSE to_address END, \
                  recipient_name = CASE WHEN kind = 'confirmation' THEN '' ELSE recipient_name END \
                  WHERE status IN ('sent', 'failed') AND finished_at <= $1 \
@@ -656,7 +678,7 @@ impl Store {
             .rows_affected();
             let supporters = sqlx::query(
                 "UPDATE submissions SET supporter_name = NULL, supporter_email = NULL, \
-                 purged_at = $1 WHERE status = 'confirmed' AND purged_at IS NULL \
+                 email_hash = NULL, purged_at = $1 WHERE status = 'confirmed' AND purged_at IS NULL \
                  AND confirmed_at <= $2 AND NOT EXISTS (SELECT 1 FROM outbox o \
                  WHERE o.submission_id = submissions.id \
                  AND (o.status NOT IN ('sent', 'failed') OR o.finished_at > $2))",

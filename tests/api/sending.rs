@@ -291,6 +291,31 @@ async fn a_repeated_request_with_one_idempotency_key_makes_one_submission() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(smtp.delivered().len(), 2, "one confirmation per submission");
 
+    // A third unconfirmed submission for the address is fine; a fourth (however the address is
+    // written) is refused: the service cannot be used to flood someone's inbox.
+    assert_eq!(
+        post("order-44").await.expect("fourth").status().as_u16(),
+        202
+    );
+    let mut shouting = send_request(&send_ids);
+    shouting["email"] = json!("JANE@example.org");
+    let refused = app
+        .client
+        .post(format!("{}{MESSAGES}", app.address))
+        .json(&shouting)
+        .send()
+        .await
+        .expect("fifth");
+    assert_eq!(refused.status().as_u16(), 429);
+    // A repeat of an accepted request still answers with its submission.
+    let again: Value = post("order-42")
+        .await
+        .expect("repeat")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["id"], first["id"]);
+
     let bad = app
         .client
         .post(format!("{}{MESSAGES}", app.address))
