@@ -28,6 +28,16 @@ pub fn backoff(settings: &OutboxSettings, failed_attempts: i64) -> Duration {
     Duration::from_secs(secs)
 }
 
+/// A server's reply fit for the logs: servers often quote the recipient (the supporter, for a
+/// confirmation), and logs never hold email addresses.
+pub fn without_addresses(reply: &str) -> String {
+    reply
+        .split(' ')
+        .map(|word| if word.contains('@') { "<address>" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// What one pass over the due mails did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
@@ -160,11 +170,12 @@ impl Worker {
             ),
             (Outcome::Retry { at, error }, true) => tracing::warn!(
                 worker = %self.name, mail = %mail.id, kind = %mail.kind, attempt = mail.attempts,
-                retry_in_secs = at - now_secs(), reason = %error, "mail will be retried"
+                retry_in_secs = at - now_secs(), reason = %without_addresses(error),
+                "mail will be retried"
             ),
             (Outcome::Failed { error }, true) => tracing::warn!(
                 worker = %self.name, mail = %mail.id, kind = %mail.kind, attempt = mail.attempts,
-                reason = %error, "mail failed"
+                reason = %without_addresses(error), "mail failed"
             ),
         }
         Ok(Some(outcome))
@@ -238,6 +249,14 @@ mod tests {
             retention_days: 30,
             purge_interval_secs: 600,
         }
+    }
+
+    #[test]
+    fn logged_replies_hold_no_address() {
+        assert_eq!(
+            without_addresses("550 5.1.1 <jane@example.org>: Recipient address rejected"),
+            "550 5.1.1 <address> Recipient address rejected"
+        );
     }
 
     #[test]
