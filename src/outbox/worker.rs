@@ -33,7 +33,13 @@ pub fn backoff(settings: &OutboxSettings, failed_attempts: i64) -> Duration {
 pub fn without_addresses(reply: &str) -> String {
     reply
         .split(' ')
-        .map(|word| if word.contains('@') { "<address>" } else { word })
+        .map(|word| {
+            if word.contains('@') {
+                "<address>"
+            } else {
+                word
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

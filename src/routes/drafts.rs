@@ -212,17 +212,17 @@ pub async fn compose(
     Ok(html(StatusCode::OK, page.render()?))
 }
 
-/// The messages of the compose page as posted, every field valid.
+/// The messages of the compose page as posted, every field valid, composed.
 pub(super) struct Written {
     pub doc: Arc<CampaignDoc>,
     pub lookup: Lookup,
     pub supporter: Supporter,
-    pub included: Vec<String>,
-    pub overrides: Overrides,
+    pub drafts: Vec<messages::Draft>,
 }
 
-/// Reads the compose page's form (the lookup repeated from its hidden fields); or the page to
-/// answer with: the form again with each error next to its field, or a problem page.
+/// Reads the compose page's form (the lookup repeated from its hidden fields) and composes the
+/// messages; or the page to answer with: the form again with each error next to its field, or a
+/// problem page.
 pub(super) async fn written(
     req: &HttpRequest,
     app: &AppState,
@@ -325,33 +325,15 @@ pub(super) async fn written(
         .with_sending(app.outbox.enabled(), posted.text("nonce"));
         return Ok(Err(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()?)));
     }
-    Ok(Ok(Written {
-        doc,
-        lookup,
-        supporter,
-        included,
-        overrides,
-    }))
-}
-
-/// The drafts for the written messages; or the page saying why not.
-pub(super) async fn compose_written(
-    app: &AppState,
-    w: &Written,
-) -> Result<Result<Vec<messages::Draft>, HttpResponse>, PageError> {
-    match messages::draft(
-        &app.store,
-        &w.doc,
-        &w.lookup,
-        &w.included,
-        &w.supporter,
-        &w.overrides,
-    )
-    .await
-    {
-        Ok(drafts) => Ok(Ok(drafts)),
+    match messages::draft(&app.store, &doc, &lookup, &included, &supporter, &overrides).await {
+        Ok(drafts) => Ok(Ok(Written {
+            doc,
+            lookup,
+            supporter,
+            drafts,
+        })),
         Err(MessageError::UnknownTarget(_)) => {
-            problem_page(&w.doc, StatusCode::UNPROCESSABLE_ENTITY, FORGED).map(Err)
+            problem_page(&doc, StatusCode::UNPROCESSABLE_ENTITY, FORGED).map(Err)
         }
         Err(other) => Err(page_error(other)),
     }
@@ -364,15 +346,15 @@ pub async fn drafts_page(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let posted = Posted(form.into_inner());
-    let w = match written(&req, &app, &posted).await? {
+    let Written {
+        doc,
+        lookup,
+        drafts,
+        ..
+    } = match written(&req, &app, &posted).await? {
         Ok(w) => w,
         Err(page) => return Ok(page),
     };
-    let drafts = match compose_written(&app, &w).await? {
-        Ok(drafts) => drafts,
-        Err(page) => return Ok(page),
-    };
-    let (doc, lookup) = (w.doc, w.lookup);
     let issued = drafts::issue(&app.store, &doc.campaign.slug, drafts, chrono::Utc::now())
         .await?
         .ok_or_else(|| PageError::NotFound("This campaign is not set up yet.".into()))?;

@@ -5,7 +5,7 @@
 //!   GET never sends);
 //! - `POST /confirm/{token}`: confirms (once) and redirects to the receipt.
 
-use super::drafts::{compose_written, html, page_error, problem_page, written, Posted};
+use super::drafts::{html, page_error, problem_page, written, Posted};
 use super::AppState;
 use crate::error::PageError;
 use crate::messages::{drafts, MessageError};
@@ -48,11 +48,7 @@ pub async fn send_page(
              “Get drafts” to send the messages from your own mail app.",
         );
     }
-    let all = match compose_written(&app, &w).await? {
-        Ok(drafts) => drafts,
-        Err(page) => return Ok(page),
-    };
-    let (by_email, by_form): (Vec<_>, Vec<_>) = all.into_iter().partition(|d| d.to.is_some());
+    let (by_email, by_form): (Vec<_>, Vec<_>) = w.drafts.into_iter().partition(|d| d.to.is_some());
     if by_email.is_empty() {
         return problem_page(
             &w.doc,
