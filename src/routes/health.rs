@@ -10,7 +10,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers within two seconds. Also reports the legislator
-/// directory's age (a stale or empty directory is reported, but does not fail readiness).
+/// directory's age (a stale or empty directory is reported, but does not fail readiness) and
+/// the outbox's backlog.
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.store.backend();
@@ -20,6 +21,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "checks": {
                 "database": { "status": "ok", "backend": backend },
                 "directory": directory_check(&state).await,
+                "outbox": outbox_check(&state).await,
             }
         })),
         Ok(Err(err)) => {
@@ -35,6 +37,26 @@ fn not_ready(backend: &str, why: &str) -> HttpResponse {
         "status": "unavailable",
         "checks": { "database": { "status": "error", "backend": backend, "error": why } }
     }))
+}
+
+/// Sending: off, or on with the number of mails due or being sent (a growing number means the
+/// relay is not taking mail).
+async fn outbox_check(state: &AppState) -> serde_json::Value {
+    if !state.outbox.enabled() {
+        return json!({ "status": "off" });
+    }
+    match tokio::time::timeout(Duration::from_secs(2), state.store.pending_mails()).await {
+        Ok(Ok(pending)) => json!({
+            "status": "ok",
+            "pending": pending,
+            "worker_in_process": state.settings.outbox.worker,
+        }),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness check: outbox count failed");
+            json!({ "status": "error", "error": "outbox query failed" })
+        }
+        Err(_) => json!({ "status": "error", "error": "outbox count timed out" }),
+    }
 }
 
 async fn directory_check(state: &AppState) -> serde_json::Value {

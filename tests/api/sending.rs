@@ -226,6 +226,9 @@ async fn a_massachusetts_supporter_confirms_and_every_office_gets_its_mail() {
         Some(send_ids.len() as i64),
         "{counts}"
     );
+    let (_, ready) = app.get_json("/readyz").await;
+    assert_eq!(ready["checks"]["outbox"]["status"], "ok", "{ready}");
+    assert_eq!(ready["checks"]["outbox"]["pending"], 0, "{ready}");
     let page = app.get(&format!("/receipts/{receipt_token}")).await;
     assert_eq!(page.status().as_u16(), 200);
     assert!(page.text().await.expect("page").contains("Sent"));
