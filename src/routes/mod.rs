@@ -76,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(receipts::page)
         .service(pages::state_page)
         .service(pages::stylesheet)
+        .service(pages::copy_script)
         .default_service(web::to(not_found));
 }
 

@@ -46,3 +46,12 @@ pub async fn stylesheet() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(crate::pages::STYLESHEET)
 }
+
+/// The drafts' copy buttons (progressive enhancement; the pages work without it).
+#[get("/static/copy.js")]
+pub async fn copy_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../templates/copy.js"))
+}

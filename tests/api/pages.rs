@@ -59,4 +59,11 @@ async fn the_stylesheet_is_served() {
         .to_str()
         .unwrap_or("")
         .starts_with("text/css"));
+    let script = app.get("/static/copy.js").await;
+    assert_eq!(script.status().as_u16(), 200);
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap_or("")
+        .starts_with("text/javascript"));
+    assert!(script.text().await.expect("text").contains("data-copy"));
 }
