@@ -9,7 +9,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
-#[allow(dead_code)]
+// The scripted SMTP server the sending test delivers to (it allows its own dead code).
 #[path = "../api/smtp_stub.rs"]
 mod smtp_stub;
 
