@@ -1,6 +1,7 @@
 //! Command line: `advocate [--config FILE] [serve|migrate|scorecard ...]`.
 
 use crate::config::Settings;
+use crate::messages::{self, template, Audience, MessageTemplate};
 use crate::scorecard::file;
 use crate::startup::{open_store, Application};
 use anyhow::Context;
@@ -37,6 +38,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ScorecardCommand,
     },
+    /// Show, list or save a campaign's message templates (staff edits).
+    Template {
+        #[command(subcommand)]
+        action: TemplateCommand,
+    },
     /// Import or sync the legislator directory (Congress, state legislatures, district rules,
     /// ZIP crosswalk).
     Directory {
@@ -60,6 +66,40 @@ pub enum ScorecardCommand {
         /// Write here instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Print a template in the file layout `save` reads (`Subject:` line, blank line, body).
+    Show {
+        /// `state` (state legislators) or `federal` (members of Congress).
+        #[arg(long)]
+        audience: String,
+        /// A version number (default: the current one).
+        #[arg(long)]
+        version: Option<i64>,
+        /// Campaign slug (default: the configured default campaign).
+        #[arg(long)]
+        campaign: Option<String>,
+    },
+    /// List the versions of a template, newest first.
+    History {
+        #[arg(long)]
+        audience: String,
+        #[arg(long)]
+        campaign: Option<String>,
+    },
+    /// Save FILE as the new current version, after rendering it for every state: a template that
+    /// fails for some state is refused, naming the state, and nothing changes.
+    Save {
+        #[arg(long)]
+        audience: String,
+        /// Template file (`#` notes, then `Subject: ...`, a blank line, the body), or - for
+        /// standard input.
+        file: PathBuf,
+        #[arg(long)]
+        campaign: Option<String>,
     },
 }
 
@@ -174,7 +214,80 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Scorecard { action } => scorecard(action, &settings).await,
         Command::Directory { action } => directory(action, &settings).await,
+        Command::Template { action } => template(action, &settings).await,
     }
+}
+
+fn audience(raw: &str) -> anyhow::Result<Audience> {
+    Audience::parse(raw)
+        .with_context(|| format!("--audience must be state or federal, not `{raw}`"))
+}
+
+fn template_file(t: &MessageTemplate) -> String {
+    format!("Subject: {}\n\n{}\n", t.subject, t.body)
+}
+
+async fn template(action: TemplateCommand, settings: &Settings) -> anyhow::Result<()> {
+    let slug =
+        |campaign: Option<String>| campaign.unwrap_or_else(|| settings.campaign.default.clone());
+    let store = open_store(settings).await?;
+    let outcome = match action {
+        TemplateCommand::Show {
+            audience: a,
+            version,
+            campaign,
+        } => {
+            let (slug, a) = (slug(campaign), audience(&a)?);
+            messages::templates(&store, &slug).await?;
+            let versions = store.template_versions(&slug, a).await?;
+            let chosen = match version {
+                Some(v) => versions.iter().find(|t| t.version == v),
+                None => versions.first(),
+            }
+            .with_context(|| format!("no such template version for `{slug}`"))?;
+            print!("{}", template_file(chosen));
+            Ok(())
+        }
+        TemplateCommand::History {
+            audience: a,
+            campaign,
+        } => {
+            let (slug, a) = (slug(campaign), audience(&a)?);
+            messages::templates(&store, &slug).await?;
+            for t in store.template_versions(&slug, a).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    t.version,
+                    t.created_at.to_rfc3339(),
+                    t.subject
+                );
+            }
+            Ok(())
+        }
+        TemplateCommand::Save {
+            audience: a,
+            file,
+            campaign,
+        } => {
+            let (slug, a) = (slug(campaign), audience(&a)?);
+            let text = read_limited(&file)?;
+            let parsed = template::parse_template_file(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was saved", file.display()))?;
+            match messages::save_template(&store, &slug, a, &parsed.subject, &parsed.body).await {
+                Ok(saved) => {
+                    println!(
+                        "saved {} template version {} for {slug}",
+                        a.as_str(),
+                        saved.version
+                    );
+                    Ok(())
+                }
+                Err(e) => Err(anyhow::anyhow!("{e}; nothing was saved")),
+            }
+        }
+    };
+    store.close().await;
+    outcome
 }
 
 /// `advocate worker`: delivers from the outbox until SIGINT/SIGTERM, then finishes the sends in

@@ -109,3 +109,62 @@ fn an_invalid_setting_stops_start_up_with_one_line_naming_the_key() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("database.max_connections"), "{err}");
 }
+
+/// Staff edit templates from the command line: show the current one, save an edit (checked
+/// against every state first), and see the versions.
+#[tokio::test]
+async fn template_show_save_and_history() {
+    let app = crate::helpers::spawn_app().await;
+    let db = &app.db_url;
+    let out = advocate(db, &["template", "show", "--audience", "state"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let current = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(current.starts_with("Subject: "), "{current}");
+    assert!(current.contains("scorecard.gaps"), "{current}");
+
+    let dir = tempfile::tempdir().expect("dir");
+    let good = dir.path().join("good.txt");
+    std::fs::write(
+        &good,
+        "# an edit\nSubject: Please act in {{ state.name }}\n\nDear {{ legislator.salutation }} \
+         {{ legislator.last_name }},\n{% for g in scorecard.gaps %}- {{ g }}\n{% endfor %}\n\
+         {{ supporter.name }}\n",
+    )
+    .expect("write");
+    let out = advocate(
+        db,
+        &[
+            "template",
+            "save",
+            "--audience",
+            "state",
+            good.to_str().expect("path"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("version 2"), "{}", text(&out));
+
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "Subject: Hi\n\nDear {{ legislator.nickname }}\n").expect("write");
+    let out = advocate(
+        db,
+        &[
+            "template",
+            "save",
+            "--audience",
+            "state",
+            bad.to_str().expect("path"),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("nothing was saved"), "{}", text(&out));
+
+    let out = advocate(db, &["template", "history", "--audience", "state"]);
+    let history = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(history.lines().count(), 2, "{history}");
+    assert!(history.starts_with("2\t"), "{history}");
+    let out = advocate(db, &["template", "show", "--audience", "state"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Subject: Please act in"));
+    let out = advocate(db, &["template", "show", "--audience", "mayors"]);
+    assert!(!out.status.success());
+}

@@ -15,7 +15,10 @@ async fn readyz_reports_the_database_backend() {
     assert_eq!(status, 200);
     assert_eq!(body["checks"]["database"]["status"], "ok");
     assert_eq!(body["checks"]["database"]["backend"], app.store.backend());
-    assert_eq!(body["checks"]["outbox"]["status"], "off", "no relay configured");
+    assert_eq!(
+        body["checks"]["outbox"]["status"], "off",
+        "no relay configured"
+    );
 }
 
 #[tokio::test]
