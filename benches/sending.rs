@@ -2,24 +2,36 @@
 //! the same run on the same machine:
 //!
 //! 1. Submissions accepted per second: `POST .../messages` with mode `send` (each with its own
-//!    `Idempotency-Key`) against the real app, beside `GET /healthz` of the same app (and the
-//!    draft-mode POST as a reference). The app's own delivery worker runs and sends each
-//!    confirmation email to a loopback SMTP stub meanwhile, as `serve` does.
+//!    `Idempotency-Key` and supporter address) against the real app with the full directory,
+//!    beside `GET /healthz` of the same app (and the draft-mode POST as a reference). The app's
+//!    own delivery worker runs meanwhile and sends each confirmation email to the sink, as
+//!    `serve` does.
 //! 2. Delivery rate: confirmed messages (made through the library: submit, the confirmation
-//!    email, its link) sent by the real worker (claim, send, finish) to a loopback SMTP stub,
-//!    beside a bare lettre loop sending equivalent messages to a fresh stub, one at a time and
-//!    with the worker's concurrency. Also the worker's database work alone (claim + finish, no
-//!    SMTP), to show where the time goes.
+//!    email, the link in it) sent by the real worker (`pass`: claim, send, finish) to a fresh
+//!    sink, beside a bare lettre loop (one pooled transport with the worker's settings) sending
+//!    equivalent messages to a fresh sink, one at a time and with the worker's concurrency. Also
+//!    the worker's database work alone (claim + finish, no SMTP), to show where the time goes.
+//!    `Err` results of `pass`, outcomes it could not record, and logged warnings and errors are
+//!    counted (a database busy error would show there).
+//!
+//! The sink is not the tests' `StubSmtp`: lettre 0.11 leaves Nagle's algorithm on and writes a
+//! message's text and its final `.` line in separate writes, and the stub writes each reply and
+//! its CRLF separately, so against the stub every step waits for a delayed ACK (40 ms on Linux)
+//! and both the worker and the bare loop measure that timer. The sink answers in single writes on
+//! `TCP_NODELAY` sockets and acknowledges at once (`TCP_QUICKACK`); the first line of the output
+//! shows the three measured side by side.
+//!
+//! PostgreSQL is the test server at `ADVOCATE_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`); its outbox is vacuumed before each measured run
+//! (see `DeliveryRig::vacuum`), and the databases the benchmark made are dropped at the end.
 //!
 //! Run with `scripts/bench` (or `cargo bench --bench sending`). Every loop is bounded in count
-//! and time, and all traffic stays on loopback. PostgreSQL is the test server at
-//! `ADVOCATE_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
+//! and time, and all traffic stays on loopback.
 
 #[allow(dead_code)]
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
 
-#[allow(dead_code)]
 #[path = "../tests/api/smtp_stub.rs"]
 mod smtp_stub;
 
@@ -194,6 +206,293 @@ fn goal(met: bool) -> &'static str {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The SMTP sink.
+
+/// A loopback SMTP sink that answers at once: every reply is one write on a `TCP_NODELAY`
+/// socket, and (Linux) it acknowledges every segment at once (`TCP_QUICKACK`, re-armed after each
+/// read). Speaks the plain SMTP the tests' stub speaks; counts what it accepts, and keeps the
+/// messages when asked (for the confirmation links).
+mod sink {
+    use super::smtp_stub::Delivered;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::task::{AbortHandle, JoinSet};
+
+    const MAX_LINE: u64 = 64 * 1024;
+    const MAX_MESSAGE: usize = 10 * 1024 * 1024;
+
+    #[derive(Default)]
+    struct State {
+        sessions: AtomicUsize,
+        delivered: AtomicUsize,
+        bytes: AtomicUsize,
+        kept: Mutex<Vec<Delivered>>,
+    }
+
+    #[derive(Clone, Copy)]
+    pub struct Options {
+        pub keep: bool,
+        pub quickack: bool,
+    }
+
+    pub struct Sink {
+        port: u16,
+        state: Arc<State>,
+        listener: AbortHandle,
+        sessions: Arc<Mutex<JoinSet<()>>>,
+    }
+
+    impl Sink {
+        pub async fn start(options: Options) -> Sink {
+            let listener = TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind the sink");
+            let port = listener.local_addr().expect("sink address").port();
+            let state = Arc::new(State::default());
+            let sessions = Arc::new(Mutex::new(JoinSet::new()));
+            let (st, set) = (state.clone(), sessions.clone());
+            let task = tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    };
+                    st.sessions.fetch_add(1, Ordering::Relaxed);
+                    let mut set = set.lock().unwrap_or_else(|p| p.into_inner());
+                    while set.try_join_next().is_some() {}
+                    set.spawn(session(stream, st.clone(), options));
+                }
+            });
+            Sink {
+                port,
+                state,
+                listener: task.abort_handle(),
+                sessions,
+            }
+        }
+
+        pub fn url(&self) -> String {
+            format!("smtp://127.0.0.1:{}", self.port)
+        }
+
+        pub fn delivered(&self) -> usize {
+            self.state.delivered.load(Ordering::Relaxed)
+        }
+
+        pub fn bytes(&self) -> usize {
+            self.state.bytes.load(Ordering::Relaxed)
+        }
+
+        pub fn sessions(&self) -> usize {
+            self.state.sessions.load(Ordering::Relaxed)
+        }
+
+        /// The kept messages once there are at least `n`; panics after `within`.
+        pub async fn wait_for_kept(&self, n: usize, within: Duration) -> Vec<Delivered> {
+            let started = Instant::now();
+            loop {
+                {
+                    let kept = self.state.kept.lock().unwrap_or_else(|p| p.into_inner());
+                    if kept.len() >= n {
+                        return kept.clone();
+                    }
+                    assert!(
+                        started.elapsed() < within,
+                        "the sink kept {} of {n} messages within {within:?}",
+                        kept.len()
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+
+    impl Drop for Sink {
+        fn drop(&mut self) {
+            self.listener.abort();
+            let mut set = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            set.abort_all();
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn quickack(stream: &TcpStream) {
+        use std::os::fd::AsRawFd;
+        extern "C" {
+            fn setsockopt(
+                socket: i32,
+                level: i32,
+                name: i32,
+                value: *const std::ffi::c_void,
+                len: u32,
+            ) -> i32;
+        }
+        const IPPROTO_TCP: i32 = 6;
+        const TCP_QUICKACK: i32 = 12;
+        let on: i32 = 1;
+        // SAFETY: a valid socket descriptor and a pointer to an int of the given length.
+        unsafe {
+            setsockopt(
+                stream.as_raw_fd(),
+                IPPROTO_TCP,
+                TCP_QUICKACK,
+                (&on as *const i32).cast(),
+                4,
+            );
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn quickack(_stream: &TcpStream) {}
+
+    fn path(line: &str) -> String {
+        let after = line.split_once(':').map(|(_, p)| p).unwrap_or("").trim();
+        after
+            .trim_start_matches('<')
+            .split('>')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn session(stream: TcpStream, state: Arc<State>, options: Options) {
+        let _ = stream.set_nodelay(true);
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        let mut line = Vec::new();
+        let (mut from, mut rcpts) = (String::new(), Vec::new());
+        if w.write_all(b"220 sink.local ESMTP\r\n").await.is_err() {
+            return;
+        }
+        // One command per iteration; the session ends with the connection.
+        loop {
+            line.clear();
+            let read = (&mut r).take(MAX_LINE).read_until(b'\n', &mut line).await;
+            if options.quickack {
+                quickack(r.get_ref().as_ref());
+            }
+            if !matches!(read, Ok(n) if n > 0) || line.last() != Some(&b'\n') {
+                return;
+            }
+            let text = String::from_utf8_lossy(&line).into_owned();
+            let verb = text.get(..4).unwrap_or("").to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" => {
+                    b"250-sink.local\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n"
+                }
+                "HELO" => b"250 sink.local\r\n",
+                "MAIL" => {
+                    from = path(&text);
+                    rcpts.clear();
+                    b"250 2.1.0 OK\r\n"
+                }
+                "RCPT" => {
+                    rcpts.push(path(&text));
+                    b"250 2.1.5 OK\r\n"
+                }
+                "DATA" => {
+                    if w.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    let mut data = Vec::new();
+                    loop {
+                        line.clear();
+                        let read = (&mut r).take(MAX_LINE).read_until(b'\n', &mut line).await;
+                        if options.quickack {
+                            quickack(r.get_ref().as_ref());
+                        }
+                        if !matches!(read, Ok(n) if n > 0) || data.len() > MAX_MESSAGE {
+                            return;
+                        }
+                        if line == b".\r\n" || line == b".\n" {
+                            break;
+                        }
+                        data.extend_from_slice(line.strip_prefix(b".").unwrap_or(&line));
+                    }
+                    state.delivered.fetch_add(1, Ordering::Relaxed);
+                    state.bytes.fetch_add(data.len(), Ordering::Relaxed);
+                    if options.keep {
+                        let mut kept = state.kept.lock().unwrap_or_else(|p| p.into_inner());
+                        kept.push(Delivered {
+                            mail_from: std::mem::take(&mut from),
+                            rcpt_to: std::mem::take(&mut rcpts),
+                            data: String::from_utf8_lossy(&data).into_owned(),
+                        });
+                    }
+                    b"250 2.0.0 OK: queued\r\n"
+                }
+                "RSET" => b"250 2.0.0 OK\r\n",
+                "NOOP" => b"250 2.0.0 OK\r\n",
+                "QUIT" => {
+                    let _ = w.write_all(b"221 2.0.0 Bye\r\n").await;
+                    return;
+                }
+                _ => b"502 5.5.2 Command not recognized\r\n",
+            };
+            if w.write_all(reply).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Bare lettre, one message at a time, to three sinks: the tests' stub, a sink that answers in
+/// single writes on `TCP_NODELAY` sockets, and one that also acknowledges at once. lettre 0.11
+/// leaves Nagle's algorithm on and writes a message's text and its final `.` line separately,
+/// and the tests' stub writes each reply and its CRLF separately, so both wait for delayed ACKs
+/// (40 ms on Linux): against those sinks, both the bare loop and the worker measure the timer.
+async fn probe_sinks() -> String {
+    let transport = |url: &str| {
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .expect("url")
+            .timeout(Some(Duration::from_secs(5)))
+            .build()
+    };
+    let message = |i: usize| {
+        Message::builder()
+            .from(FROM.parse::<Mailbox>().expect("from"))
+            .to("office@example.org".parse::<Mailbox>().expect("to"))
+            .subject(format!("probe {i}"))
+            .header(ContentType::TEXT_PLAIN)
+            .body("Dear Senator,\r\n\r\nPlease act.\r\n".repeat(40))
+            .expect("message")
+    };
+    async fn rate(t: &AsyncSmtpTransport<Tokio1Executor>, make: &dyn Fn(usize) -> Message) -> f64 {
+        let started = Instant::now();
+        let mut n = 0;
+        while n < 300 && started.elapsed() < Duration::from_secs(5) {
+            t.send(make(n)).await.expect("probe send");
+            n += 1;
+        }
+        n as f64 / started.elapsed().as_secs_f64()
+    }
+    let stub = StubSmtp::start(Script::normal()).await;
+    let a = rate(&transport(&stub.url()), &message).await;
+    let plain = sink::Sink::start(sink::Options {
+        keep: false,
+        quickack: false,
+    })
+    .await;
+    let b = rate(&transport(&plain.url()), &message).await;
+    let quick = sink::Sink::start(sink::Options {
+        keep: false,
+        quickack: true,
+    })
+    .await;
+    let c = rate(&transport(&quick.url()), &message).await;
+    format!(
+        "sink check (bare lettre, one at a time): tests' StubSmtp {a:.0} msg/s; \
+         TCP_NODELAY sink {b:.0} msg/s; TCP_NODELAY + TCP_QUICKACK sink (used below) {c:.0} msg/s"
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
 // 1. Submissions accepted per second.
 
 /// One round of HTTP requests.
@@ -293,6 +592,7 @@ impl HttpRounds {
 
 struct SubmissionFigures {
     backend: &'static str,
+    db_url: String,
     healthz: HttpRounds,
     draft: HttpRounds,
     send: HttpRounds,
@@ -318,7 +618,7 @@ struct RealMessage {
 
 async fn submissions(backend: &'static str, census: &str) -> (SubmissionFigures, Vec<RealMessage>) {
     let before = events::snapshot();
-    let sink = StubSmtp::start(Script::normal()).await;
+    let sink = fast_sink(false).await;
     let sink_url = sink.url();
     let app = helpers::spawn_app_with(&[
         ("ADVOCATE__CIVIC__CENSUS_URL", census),
@@ -355,10 +655,10 @@ async fn submissions(backend: &'static str, census: &str) -> (SubmissionFigures,
         .collect();
     assert!(!ids.is_empty(), "no emailable target for {ADDRESS}: {body}");
 
-    let request = |mode: &str| {
+    let request = |mode: &str, email: &str| {
         json!({
             "name": "Jane Doe",
-            "email": "jane@example.org",
+            "email": email,
             "city": "Boston",
             "address": ADDRESS,
             "targets": ids,
@@ -367,8 +667,7 @@ async fn submissions(backend: &'static str, census: &str) -> (SubmissionFigures,
     };
     let messages_url = format!("{}/api/v1/campaigns/{SLUG}/messages", app.address);
     let healthz_url = format!("{}/healthz", app.address);
-    let send_body = request("send");
-    let draft_body = request("draft");
+    let draft_body = request("draft", "jane@example.org");
 
     // The real texts, for the delivery benchmark; also warms the lookup.
     let (status, text) = answer(client.post(&messages_url).json(&draft_body).send().await).await;
@@ -409,10 +708,13 @@ async fn submissions(backend: &'static str, census: &str) -> (SubmissionFigures,
         );
         send.push(
             measure(202, |i| {
+                // Each its own supporter: an address may have only a few unconfirmed
+                // submissions (`outbox::MAX_UNCONFIRMED_PER_EMAIL`).
+                let email = format!("jane.{round}.{i:04}.{run}@example.org");
                 let request = client
                     .post(&messages_url)
                     .header("Idempotency-Key", format!("bench-{run}-{round}-{i}"))
-                    .json(&send_body);
+                    .json(&request("send", &email));
                 async move { answer(request.send().await).await }
             })
             .await,
@@ -439,11 +741,12 @@ async fn submissions(backend: &'static str, census: &str) -> (SubmissionFigures,
     }
     let figures = SubmissionFigures {
         backend,
+        db_url: app.db_url.clone(),
         healthz,
         draft,
         send,
         targets: ids.len(),
-        confirmations: sink.delivered().len(),
+        confirmations: sink.delivered(),
         submissions,
         drained_in,
         events: events::snapshot() - before,
@@ -460,14 +763,25 @@ struct DeliveryRig {
     settings: Settings,
     outbox: Outbox,
     /// Where confirmation emails go (their links confirm the submissions).
-    relay: StubSmtp,
+    relay: sink::Sink,
     drafts: Vec<Draft>,
-    supporter: Supporter,
+    /// Sets of messages made so far (each set's supporters have their own addresses).
+    sets: std::sync::atomic::AtomicUsize,
+}
+
+/// The `s`th supporter of set `set`: an address may have only a few unconfirmed submissions
+/// (`outbox::MAX_UNCONFIRMED_PER_EMAIL`), so every submission has its own.
+fn supporter(set: usize, s: usize) -> Supporter {
+    Supporter {
+        name: SupporterName::parse("Jane Doe").expect("name"),
+        email: EmailAddress::parse(&format!("jane.{set:02}.{s:04}@example.org")).expect("email"),
+        city: None,
+    }
 }
 
 impl DeliveryRig {
     async fn new(census: &str, real: &[RealMessage]) -> DeliveryRig {
-        let relay = StubSmtp::start(Script::normal()).await;
+        let relay = fast_sink(true).await;
         let relay_url = relay.url();
         let (settings, dir) = helpers::test_settings(&[
             ("ADVOCATE__CIVIC__CENSUS_URL", census),
@@ -501,23 +815,30 @@ impl DeliveryRig {
                 }
             })
             .collect();
-        let supporter = Supporter {
-            name: SupporterName::parse("Jane Doe").expect("name"),
-            email: EmailAddress::parse("jane@example.org").expect("email"),
-            city: None,
-        };
         DeliveryRig {
             app,
             settings,
             outbox,
             relay,
             drafts,
-            supporter,
+            sets: Default::default(),
         }
     }
 
     fn store(&self) -> &Store {
         &self.app.store
+    }
+
+    /// PostgreSQL: vacuums the outbox, so each measured run starts from the same state. The test
+    /// server runs with autovacuum off, and every claim and finish leaves a dead row version and
+    /// dead `outbox_due` index entries (the status is indexed), which claims then wade through.
+    async fn vacuum(&self) {
+        if let Store::Postgres(pool) = self.store() {
+            sqlx::raw_sql("VACUUM ANALYZE outbox")
+                .execute(pool)
+                .await
+                .expect("vacuum");
+        }
     }
 
     /// The real worker, sending through `url`, with the shipped outbox settings.
@@ -539,15 +860,16 @@ impl DeliveryRig {
             .expect("read")
             .expect("campaign");
         let submissions = MESSAGES / PER_SUBMISSION;
+        let set = self.sets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let started = Instant::now();
-        for _ in 0..submissions {
+        for s in 0..submissions {
             assert!(started.elapsed() < TIME_BOUND, "submitting took too long");
             self.outbox
-                .submit(&doc, &self.drafts, &self.supporter, None)
+                .submit(&doc, &self.drafts, &supporter(set, s), None)
                 .await
                 .expect("submitted");
         }
-        let before = self.relay.delivered().len();
+        let before = self.relay.delivered();
         let worker = self.worker(&self.relay.url());
         let (_stop, stopped) = watch::channel(false);
         for _ in 0..submissions + 10 {
@@ -563,7 +885,7 @@ impl DeliveryRig {
         }
         let mails = self
             .relay
-            .wait_for_delivered(before + submissions, Duration::from_secs(10))
+            .wait_for_kept(before + submissions, Duration::from_secs(10))
             .await;
         for mail in &mails[before..] {
             let token = token_after(&mail.body_text(), "/confirm/");
@@ -580,8 +902,9 @@ impl DeliveryRig {
     fn bare_message(&self, i: usize, from: &Address) -> Message {
         let d = &self.drafts[i % self.drafts.len()];
         let to: Address = d.to.as_ref().expect("email").as_str().parse().expect("to");
-        let reply_to: Address = self.supporter.email.as_str().parse().expect("reply-to");
-        let supporter = self.supporter.name.as_str();
+        let who = supporter(0, i / PER_SUBMISSION);
+        let reply_to: Address = who.email.as_str().parse().expect("reply-to");
+        let supporter = who.name.as_str();
         Message::builder()
             .from(Mailbox::new(
                 Some(format!("{supporter} via End Qualified Immunity")),
@@ -608,6 +931,8 @@ struct Run {
     rate: f64,
     delivered: usize,
     avg_bytes: f64,
+    /// SMTP connections the sink accepted.
+    connections: usize,
     /// Worker runs: passes, `Err` results of `pass`, and outcomes not recorded (a failed
     /// `finish_mail`, which `pass` logs and swallows).
     passes: usize,
@@ -615,21 +940,30 @@ struct Run {
     unrecorded: usize,
     retrying: usize,
     failed: usize,
+    /// Database work alone: time spent claiming, and recording outcomes.
+    claim_secs: f64,
+    finish_secs: f64,
 }
 
-fn avg_bytes(sink: &StubSmtp) -> (usize, f64) {
-    let delivered = sink.delivered();
-    let total: usize = delivered.iter().map(|d| d.data.len()).sum();
-    (
-        delivered.len(),
-        total as f64 / delivered.len().max(1) as f64,
-    )
+/// Messages the sink accepted, their average size, and the connections it accepted.
+fn accepted(sink: &sink::Sink) -> (usize, f64, usize) {
+    let n = sink.delivered();
+    (n, sink.bytes() as f64 / n.max(1) as f64, sink.sessions())
+}
+
+/// The sink every measurement sends to (see `probe_sinks` for why not the tests' stub).
+async fn fast_sink(keep: bool) -> sink::Sink {
+    sink::Sink::start(sink::Options {
+        keep,
+        quickack: true,
+    })
+    .await
 }
 
 /// The bare loop: one pooled transport with the worker's settings, `concurrency` sends at a
 /// time (1: one after another).
 async fn bare_lettre(rig: &DeliveryRig, concurrency: usize) -> Run {
-    let sink = StubSmtp::start(Script::normal()).await;
+    let sink = fast_sink(false).await;
     let smtp = &rig.settings.smtp;
     let timeout = Duration::from_secs(smtp.timeout_secs);
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&sink.url())
@@ -661,19 +995,20 @@ async fn bare_lettre(rig: &DeliveryRig, concurrency: usize) -> Run {
         .count()
         .await;
     let elapsed = started.elapsed();
-    let (delivered, avg) = avg_bytes(&sink);
+    let (delivered, avg_bytes, connections) = accepted(&sink);
     assert_eq!(sent, MESSAGES, "the bare loop sent every message");
     Run {
         rate: sent as f64 / elapsed.as_secs_f64(),
         delivered,
-        avg_bytes: avg,
+        avg_bytes,
+        connections,
         ..Run::default()
     }
 }
 
 /// The real worker: passes until nothing is due.
 async fn worker_run(rig: &DeliveryRig) -> Run {
-    let sink = StubSmtp::start(Script::normal()).await;
+    let sink = fast_sink(false).await;
     let worker = rig.worker(&sink.url());
     let (_stop, stopped) = watch::channel(false);
     let mut total = Pass::default();
@@ -701,10 +1036,11 @@ async fn worker_run(rig: &DeliveryRig) -> Run {
             }
         }
     }
-    let (delivered, avg) = avg_bytes(&sink);
+    let (delivered, avg_bytes, connections) = accepted(&sink);
     run.rate = total.sent as f64 / done_at.as_secs_f64().max(1e-9);
     run.delivered = delivered;
-    run.avg_bytes = avg;
+    run.avg_bytes = avg_bytes;
+    run.connections = connections;
     run.unrecorded = total.claimed - total.sent - total.retrying - total.failed - total.released;
     run.retrying = total.retrying;
     run.failed = total.failed;
@@ -713,7 +1049,7 @@ async fn worker_run(rig: &DeliveryRig) -> Run {
 
 /// The worker's database work alone: claim a batch, record each as sent (`concurrency` at a
 /// time), as `pass` does, with no SMTP in between.
-async fn store_only(rig: &DeliveryRig) -> Run {
+async fn store_only(rig: &DeliveryRig, concurrency: usize) -> Run {
     let store = rig.store();
     let o = &rig.settings.outbox;
     let mut run = Run::default();
@@ -724,6 +1060,7 @@ async fn store_only(rig: &DeliveryRig) -> Run {
         run.passes += 1;
         let now = chrono::Utc::now().timestamp();
         let lease = uuid::Uuid::new_v4().to_string();
+        let claiming = Instant::now();
         let claimed = match store
             .claim_mails(now, &lease, now + o.lease_secs as i64, o.batch_size)
             .await
@@ -735,10 +1072,12 @@ async fn store_only(rig: &DeliveryRig) -> Run {
                 continue;
             }
         };
+        run.claim_secs += claiming.elapsed().as_secs_f64();
         if claimed.is_empty() {
             break;
         }
         let n = claimed.len();
+        let finishing = Instant::now();
         let ok = stream::iter(claimed)
             .map(|m| {
                 let lease = &lease;
@@ -747,10 +1086,11 @@ async fn store_only(rig: &DeliveryRig) -> Run {
                     store.finish_mail(&m.id, lease, &Outcome::Sent, now).await
                 }
             })
-            .buffer_unordered(o.concurrency as usize)
+            .buffer_unordered(concurrency)
             .filter(|r| futures_util::future::ready(matches!(r, Ok(true))))
             .count()
             .await;
+        run.finish_secs += finishing.elapsed().as_secs_f64();
         recorded += ok;
         run.unrecorded += n - ok;
         done_at = started.elapsed();
@@ -762,10 +1102,12 @@ async fn store_only(rig: &DeliveryRig) -> Run {
 
 struct DeliveryFigures {
     backend: &'static str,
+    db_url: String,
     sequential: Vec<Run>,
     concurrent: Vec<Run>,
     worker: Vec<Run>,
     store_only: Vec<Run>,
+    store_only_one: Vec<Run>,
     batch_size: u32,
     concurrency: u32,
     pool_size: u32,
@@ -778,10 +1120,12 @@ async fn delivery(backend: &'static str, census: &str, real: &[RealMessage]) -> 
     let concurrency = rig.settings.outbox.concurrency as usize;
     let mut figures = DeliveryFigures {
         backend,
+        db_url: rig.app.db_url.clone(),
         sequential: vec![],
         concurrent: vec![],
         worker: vec![],
         store_only: vec![],
+        store_only_one: vec![],
         batch_size: rig.settings.outbox.batch_size,
         concurrency: rig.settings.outbox.concurrency,
         pool_size: rig.settings.smtp.pool_size,
@@ -794,9 +1138,14 @@ async fn delivery(backend: &'static str, census: &str, real: &[RealMessage]) -> 
         figures
             .concurrent
             .push(bare_lettre(&rig, concurrency).await);
+        rig.vacuum().await;
         figures.worker.push(worker_run(&rig).await);
         rig.confirmed_messages().await;
-        figures.store_only.push(store_only(&rig).await);
+        rig.vacuum().await;
+        figures.store_only.push(store_only(&rig, concurrency).await);
+        rig.confirmed_messages().await;
+        rig.vacuum().await;
+        figures.store_only_one.push(store_only(&rig, 1).await);
     }
     figures.events = events::snapshot() - before;
     figures
@@ -807,6 +1156,7 @@ async fn delivery(backend: &'static str, census: &str, real: &[RealMessage]) -> 
 #[tokio::main]
 async fn main() {
     install_event_counter();
+    let sink_check = probe_sinks().await;
 
     // The Census stand-in answers every address with one Boston match.
     let census = MockServer::start().await;
@@ -827,9 +1177,10 @@ async fn main() {
         dels.push(delivery(backend, &census_uri, &real).await);
     }
 
+    println!("{sink_check}");
     println!(
         "submissions benchmark: {REQUESTS} requests x {ROUNDS} rounds each, {CONCURRENCY} in flight, \
-         full directory, the app's worker sending confirmations to a loopback stub (medians of {ROUNDS} rounds)"
+         full directory, the app's worker sending confirmations to the sink (medians of {ROUNDS} rounds)"
     );
     for s in &subs {
         println!(
@@ -878,7 +1229,7 @@ async fn main() {
     println!();
     println!(
         "delivery benchmark: {MESSAGES} messages per run ({} submissions x {PER_SUBMISSION}), \
-         loopback SMTP stub, fresh sink per run (medians of {ROUNDS} runs)",
+         a fresh loopback sink per run (medians of {ROUNDS} runs)",
         MESSAGES / PER_SUBMISSION
     );
     let mut all_met = true;
@@ -909,10 +1260,28 @@ async fn main() {
             "outbox worker (claim/send/finish)",
             runs(&d.worker)
         );
+        let split = |runs: &[Run]| {
+            let (c, f): (f64, f64) = runs.iter().fold((0.0, 0.0), |(c, f), r| {
+                (c + r.claim_secs, f + r.finish_secs)
+            });
+            format!(
+                "claims {:.0}%, finishes {:.0}%",
+                100.0 * c / (c + f),
+                100.0 * f / (c + f)
+            )
+        };
         println!(
-            "  {:<34}: {db:9.0} msg/s  (runs: {})",
-            "  its database work alone",
-            runs(&d.store_only)
+            "  {:<34}: {db:9.0} msg/s  (runs: {}; time in {})",
+            format!("  its database work, {} at a time", d.concurrency),
+            runs(&d.store_only),
+            split(&d.store_only)
+        );
+        println!(
+            "  {:<34}: {:9.0} msg/s  (runs: {}; time in {})",
+            "  its database work, one at a time",
+            per(&d.store_only_one),
+            runs(&d.store_only_one),
+            split(&d.store_only_one)
         );
         let ratio = 100.0 * work / conc;
         all_met &= ratio >= 70.0;
@@ -922,6 +1291,19 @@ async fn main() {
             "ratio (worker / bare)",
             goal(ratio >= 70.0),
             100.0 * work / seq
+        );
+        let connections = |runs: &[Run]| {
+            runs.iter()
+                .map(|r| r.connections.to_string())
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        println!(
+            "  {:<34}: worker {}, bare {} ({} at a time)",
+            "SMTP connections per run",
+            connections(&d.worker),
+            connections(&d.concurrent),
+            d.concurrency
         );
         println!(
             "  {:<34}: worker {}, bare {} (avg bytes per message: worker {:.0}, bare {:.0})",
@@ -967,6 +1349,33 @@ async fn main() {
         "  delivery goal (worker >= 70% of bare lettre at the same concurrency, every backend): {}",
         goal(all_met)
     );
+
+    let urls: Vec<&str> = subs
+        .iter()
+        .map(|s| s.db_url.as_str())
+        .chain(dels.iter().map(|d| d.db_url.as_str()))
+        .collect();
+    drop_databases(&urls).await;
+}
+
+/// Drops the PostgreSQL databases the benchmark made (their apps still hold connections).
+async fn drop_databases(urls: &[&str]) {
+    use sqlx::Connection;
+    let Ok(mut admin) = sqlx::PgConnection::connect(&helpers::postgres_admin_url()).await else {
+        return;
+    };
+    for raw in urls.iter().filter(|u| u.starts_with("postgres")) {
+        let Ok(url) = url::Url::parse(raw) else {
+            continue;
+        };
+        let name = url.path().trim_start_matches('/');
+        if name.starts_with("adv_test_") {
+            let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+            if let Err(err) = sqlx::raw_sql(&sql).execute(&mut admin).await {
+                eprintln!("could not drop {name}: {err}");
+            }
+        }
+    }
 }
 
 fn runs(runs: &[Run]) -> String {
