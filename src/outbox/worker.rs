@@ -106,33 +106,65 @@ impl Worker {
         }
         tracing::debug!(worker = %self.name, claimed = claimed.len(), "claimed mails");
         let concurrency = self.settings.concurrency as usize;
-        let outcomes: Vec<Result<Option<Outcome>, StoreError>> = stream::iter(claimed)
-            .map(|mail| self.deliver(mail, &lease_id, stop))
+        // Outcomes are recorded as they come, a transaction for whatever is ready together: one
+        // commit per handful of sends rather than per send, and nothing waits for the batch.
+        let mut attempts = stream::iter(claimed)
+            .map(|mail| self.attempt(mail, &lease_id, stop))
             .buffer_unordered(concurrency)
-            .collect()
-            .await;
-        for outcome in outcomes {
-            match outcome {
-                Ok(Some(Outcome::Sent)) => pass.sent += 1,
-                Ok(Some(Outcome::Retry { .. })) => pass.retrying += 1,
-                Ok(Some(Outcome::Failed { .. })) => pass.failed += 1,
-                Ok(None) => pass.released += 1,
-                Err(err) => {
-                    // The lease runs out and the mail is tried again.
-                    tracing::error!(worker = %self.name, error = %err, "could not record a delivery");
+            .ready_chunks(self.settings.batch_size as usize);
+        while let Some(chunk) = attempts.next().await {
+            let mut done: Vec<(ClaimedMail, u64)> = Vec::with_capacity(chunk.len());
+            let mut outcomes: Vec<(String, Outcome)> = Vec::with_capacity(chunk.len());
+            for attempt in chunk {
+                match attempt {
+                    Ok(Some((mail, outcome, ms))) => {
+                        outcomes.push((mail.id.clone(), outcome));
+                        done.push((mail, ms));
+                    }
+                    Ok(None) => pass.released += 1,
+                    Err(err) => tracing::error!(
+                        worker = %self.name, error = %err, "could not give back a mail"
+                    ),
                 }
+            }
+            if outcomes.is_empty() {
+                continue;
+            }
+            match self
+                .store
+                .finish_mails(&lease_id, &outcomes, now_secs())
+                .await
+            {
+                Ok(recorded) => {
+                    for (((mail, ms), (_, outcome)), recorded) in
+                        done.iter().zip(&outcomes).zip(recorded)
+                    {
+                        self.log(mail, outcome, recorded, *ms);
+                        match outcome {
+                            Outcome::Sent => pass.sent += 1,
+                            Outcome::Retry { .. } => pass.retrying += 1,
+                            Outcome::Failed { .. } => pass.failed += 1,
+                        }
+                    }
+                }
+                // The leases run out and the mails are tried again.
+                Err(err) => tracing::error!(
+                    worker = %self.name, error = %err, mails = outcomes.len(),
+                    "could not record deliveries"
+                ),
             }
         }
         Ok(pass)
     }
 
-    /// Sends one claimed mail and records the outcome; `None` when given back unsent.
-    async fn deliver(
+    /// Sends one claimed mail: the outcome and how long it took, or `None` when given back
+    /// unsent because the worker is stopping.
+    async fn attempt(
         &self,
         mail: ClaimedMail,
         lease_id: &str,
         stop: &watch::Receiver<bool>,
-    ) -> Result<Option<Outcome>, StoreError> {
+    ) -> Result<Option<(ClaimedMail, Outcome, u64)>, StoreError> {
         if *stop.borrow() {
             self.store.release_mail(&mail.id, lease_id).await?;
             return Ok(None);
@@ -160,12 +192,12 @@ impl Worker {
                 }
             }
         };
-        let recorded = self
-            .store
-            .finish_mail(&mail.id, lease_id, &outcome, now_secs())
-            .await?;
-        let ms = started.elapsed().as_millis() as u64;
-        match (&outcome, recorded) {
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Ok(Some((mail, outcome, ms)))
+    }
+
+    fn log(&self, mail: &ClaimedMail, outcome: &Outcome, recorded: bool, ms: u64) {
+        match (outcome, recorded) {
             (_, false) => tracing::warn!(
                 worker = %self.name, mail = %mail.id,
                 "lease lost before the outcome was recorded; another worker has the mail"
@@ -184,7 +216,6 @@ impl Worker {
                 reason = %without_addresses(error), "mail failed"
             ),
         }
-        Ok(Some(outcome))
     }
 
     /// Removes expired submissions and, after the retention period, delivered mails' text and

@@ -270,10 +270,6 @@ const SUBMISSION_COLUMNS: &str = "SELECT s.id, c.slug, s.state, s.status, s.supp
 const CLAIMED: &str = "id, kind, recipient_name, to_address, from_name, reply_to, subject, body, \
      message_id, attempts, lease_id";
 
-/// Due: queued and its time has come, or claimed by a worker whose lease ran out.
-const DUE: &str = "(status = 'queued' AND next_attempt_at <= $1) \
-     OR (status = 'sending' AND lease_until <= $1)";
-
 impl Store {
     /// Writes a submission and all its mails in one transaction. With an idempotency hash
     /// seen before, writes nothing and names the earlier submission.
@@ -486,7 +482,9 @@ impl Store {
     }
 
     /// Claims up to `limit` due mails for `lease_until` under `lease_id`, counting an attempt
-    /// for each. Oldest due first.
+    /// for each, longest due first. Mails whose lease ran out (their worker died) are queued
+    /// again first, in the same transaction, so one index on (status, next_attempt_at) serves
+    /// every claim however long the backlog.
     pub async fn claim_mails(
         &self,
         now: i64,
@@ -494,31 +492,37 @@ impl Store {
         lease_until: i64,
         limit: u32,
     ) -> Result<Vec<ClaimedMail>, StoreError> {
-        let pick = format!(
-            "SELECT id FROM outbox WHERE {DUE} ORDER BY next_attempt_at, created_at, position \
-             LIMIT $4"
-        );
+        const REQUEUE: &str = "UPDATE outbox SET status = 'queued', next_attempt_at = $1, \
+             lease_id = NULL, lease_until = NULL WHERE status = 'sending' AND lease_until <= $1";
+        const PICK: &str =
+            "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at LIMIT $4";
         let claimed = match self {
             Store::Postgres(pool) => {
                 let sql = format!(
                     "UPDATE outbox SET status = 'sending', lease_id = $2, lease_until = $3, \
-                     attempts = attempts + 1 WHERE id IN ({pick} FOR UPDATE SKIP LOCKED) \
+                     attempts = attempts + 1 WHERE id IN ({PICK} FOR UPDATE SKIP LOCKED) \
                      RETURNING {CLAIMED}"
                 );
-                sqlx::query_as(&sql)
+                let mut tx = pool.begin().await?;
+                sqlx::query(REQUEUE).bind(now).execute(&mut *tx).await?;
+                let rows = sqlx::query_as(&sql)
                     .bind(now)
                     .bind(lease_id)
                     .bind(lease_until)
                     .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await?
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                rows
             }
             Store::Sqlite(pool) => {
                 let sql = format!(
                     "UPDATE outbox SET status = 'sending', lease_id = $2, lease_until = $3, \
-                     attempts = attempts + 1 WHERE id IN ({pick}) RETURNING {CLAIMED}"
+                     attempts = attempts + 1 WHERE id IN ({PICK}) RETURNING {CLAIMED}"
                 );
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::query(REQUEUE).bind(now).execute(&mut *tx).await?;
                 let rows = sqlx::query_as(&sql)
                     .bind(now)
                     .bind(lease_id)
@@ -533,81 +537,83 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Records how the attempt on mail `id` under `lease_id` ended. A sent message is counted
-    /// (channel `sent`) in the same transaction; a sent confirmation loses its text (it holds
-    /// the confirmation link). Returns false, changing nothing, when the lease is no longer
-    /// held (it expired and another worker took the mail).
-    pub async fn finish_mail(
+    /// Records how the attempts on claimed mails ended, all in one transaction (one commit for a
+    /// whole batch of sends). A sent message is counted (channel `sent`); a sent or failed
+    /// confirmation loses its text (it holds the confirmation link). A mail whose lease
+    /// `lease_id` no longer holds (it ran out and another worker took the mail) is left alone:
+    /// the answer is, for each outcome, whether it was recorded.
+    pub async fn finish_mails(
         &self,
-        id: &str,
         lease_id: &str,
-        outcome: &Outcome,
+        outcomes: &[(String, Outcome)],
         now: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Vec<bool>, StoreError> {
         let day = chrono::DateTime::from_timestamp(now, 0)
             .map(|t| t.date_naive())
             .ok_or_else(|| StoreError::Invalid(format!("time {now} is out of range")))?;
         in_transaction!(self, tx => {
-            let updated = match outcome {
-                Outcome::Sent => sqlx::query(
-                    "UPDATE outbox SET status = 'sent', finished_at = $3, lease_id = NULL, \
-                     lease_until = NULL, last_error = NULL, \
-                     body = CASE WHEN kind = 'confirmation' THEN NULL ELSE body END \
-                     WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
-                )
-                .bind(id)
-                .bind(lease_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?,
-                Outcome::Retry { at, error } => sqlx::query(
-                    "UPDATE outbox SET status = 'queued', next_attempt_at = $3, last_error = $4, \
-                     lease_id = NULL, lease_until = NULL \
-                     WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
-                )
-                .bind(id)
-                .bind(lease_id)
-                .bind(at)
-                .bind(error)
-                .execute(&mut *tx)
-                .await?,
-                Outcome::Failed { error } => sqlx::query(
-                    "UPDATE outbox SET status = 'failed', finished_at = $3, last_error = $4, \
-                     lease_id = NULL, lease_until = NULL, \
-                     body = CASE WHEN kind = 'confirmation' THEN NULL ELSE body END \
-                     WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
-                )
-                .bind(id)
-                .bind(lease_id)
-                .bind(now)
-                .bind(error)
-                .execute(&mut *tx)
-                .await?,
-            };
-            if updated.rows_affected() == 0 {
-                return Ok(false);
-            }
-            if *outcome == Outcome::Sent {
-                let target: Option<(i64, String, String)> = sqlx::query_as(
-                    "SELECT s.campaign_id, s.state, o.legislator_id FROM outbox o \
-                     JOIN submissions s ON s.id = o.submission_id \
-                     WHERE o.id = $1 AND o.kind = 'message' AND o.legislator_id IS NOT NULL",
-                )
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some((campaign, state, legislator)) = target {
-                    sqlx::query(INCREMENT)
-                        .bind(campaign)
-                        .bind(state)
-                        .bind(legislator)
-                        .bind(day)
-                        .bind(Channel::Sent.as_str())
-                        .execute(&mut *tx)
-                        .await?;
+            let mut recorded = Vec::with_capacity(outcomes.len());
+            for (id, outcome) in outcomes {
+                let updated = match outcome {
+                    Outcome::Sent => sqlx::query(
+                        "UPDATE outbox SET status = 'sent', finished_at = $3, lease_id = NULL, \
+                         lease_until = NULL, last_error = NULL, \
+                         body = CASE WHEN kind = 'confirmation' THEN NULL ELSE body END \
+                         WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
+                    )
+                    .bind(id)
+                    .bind(lease_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?,
+                    Outcome::Retry { at, error } => sqlx::query(
+                        "UPDATE outbox SET status = 'queued', next_attempt_at = $3, \
+                         last_error = $4, lease_id = NULL, lease_until = NULL \
+                         WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
+                    )
+                    .bind(id)
+                    .bind(lease_id)
+                    .bind(at)
+                    .bind(error)
+                    .execute(&mut *tx)
+                    .await?,
+                    Outcome::Failed { error } => sqlx::query(
+                        "UPDATE outbox SET status = 'failed', finished_at = $3, last_error = $4, \
+                         lease_id = NULL, lease_until = NULL, \
+                         body = CASE WHEN kind = 'confirmation' THEN NULL ELSE body END \
+                         WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
+                    )
+                    .bind(id)
+                    .bind(lease_id)
+                    .bind(now)
+                    .bind(error)
+                    .execute(&mut *tx)
+                    .await?,
+                };
+                let done = updated.rows_affected() == 1;
+                recorded.push(done);
+                if done && *outcome == Outcome::Sent {
+                    let target: Option<(i64, String, String)> = sqlx::query_as(
+                        "SELECT s.campaign_id, s.state, o.legislator_id FROM outbox o \
+                         JOIN submissions s ON s.id = o.submission_id \
+                         WHERE o.id = $1 AND o.kind = 'message' AND o.legislator_id IS NOT NULL",
+                    )
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some((campaign, state, legislator)) = target {
+                        sqlx::query(INCREMENT)
+                            .bind(campaign)
+                            .bind(state)
+                            .bind(legislator)
+                            .bind(day)
+                            .bind(Channel::Sent.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
             }
-            Ok(true)
+            Ok(recorded)
         })
     }
 

@@ -288,7 +288,11 @@ async fn accept_loop(
 ) {
     loop {
         let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+            Ok((stream, _)) => {
+                // Replies go out at once (no Nagle delay waiting on the client's delayed ACK).
+                let _ = stream.set_nodelay(true);
+                stream
+            }
             // Transient accept errors (e.g. EMFILE): back off rather than spin.
             Err(_) => {
                 tokio::time::sleep(Duration::from_millis(10)).await;
