@@ -43,6 +43,7 @@ use advocate::outbox::Outbox;
 use advocate::startup::delivery_worker;
 use advocate::store::{Confirmed, Outcome, Store};
 use futures_util::stream::{self, StreamExt};
+use helpers::token_after;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::PoolConfig;
@@ -181,20 +182,6 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 * p) as usize).min(sorted.len() - 1);
     sorted[i].as_secs_f64() * 1000.0
-}
-
-/// The 64-hex-digit token after `prefix` in a text.
-fn token_after(text: &str, prefix: &str) -> String {
-    let start = text
-        .find(prefix)
-        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
-        + prefix.len();
-    let token: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit())
-        .collect();
-    assert_eq!(token.len(), 64, "token in {text}");
-    token
 }
 
 fn goal(met: bool) -> &'static str {

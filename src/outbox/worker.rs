@@ -106,55 +106,90 @@ impl Worker {
         }
         tracing::debug!(worker = %self.name, claimed = claimed.len(), "claimed mails");
         let concurrency = self.settings.concurrency as usize;
-        // Outcomes are recorded as they come, a transaction for whatever is ready together: one
-        // commit per handful of sends rather than per send, and nothing waits for the batch.
-        let mut attempts = stream::iter(claimed)
-            .map(|mail| self.attempt(mail, &lease_id, stop))
-            .buffer_unordered(concurrency)
-            .ready_chunks(self.settings.batch_size as usize);
-        while let Some(chunk) = attempts.next().await {
-            let mut done: Vec<(ClaimedMail, u64)> = Vec::with_capacity(chunk.len());
-            let mut outcomes: Vec<(String, Outcome)> = Vec::with_capacity(chunk.len());
-            for attempt in chunk {
-                match attempt {
-                    Ok(Some((mail, outcome, ms))) => {
-                        outcomes.push((mail.id.clone(), outcome));
-                        done.push((mail, ms));
+        // Sending and recording run side by side: outcomes are recorded as they come, one
+        // transaction for whatever has arrived meanwhile (one commit per handful of sends, not
+        // per send), while the next sends go on.
+        let (outcome_tx, mut outcome_rx) = tokio::sync::mpsc::channel(claimed.len());
+        let lease = lease_id.as_str();
+        let sending = async move {
+            let outcome_tx = outcome_tx;
+            stream::iter(claimed)
+                .map(|mail| self.attempt(mail, lease, stop))
+                .buffer_unordered(concurrency)
+                .for_each(|attempt| {
+                    let outcome_tx = &outcome_tx;
+                    async move {
+                        // The receiver lives until this sender is dropped.
+                        let _ = outcome_tx.send(attempt).await;
                     }
-                    Ok(None) => pass.released += 1,
-                    Err(err) => tracing::error!(
-                        worker = %self.name, error = %err, "could not give back a mail"
-                    ),
-                }
-            }
-            if outcomes.is_empty() {
-                continue;
-            }
-            match self
-                .store
-                .finish_mails(&lease_id, &outcomes, now_secs())
+                })
+                .await;
+        };
+        let recording = async {
+            let mut ready = Vec::new();
+            while outcome_rx
+                .recv_many(&mut ready, self.settings.batch_size as usize)
                 .await
+                > 0
             {
-                Ok(recorded) => {
-                    for (((mail, ms), (_, outcome)), recorded) in
-                        done.iter().zip(&outcomes).zip(recorded)
-                    {
-                        self.log(mail, outcome, recorded, *ms);
-                        match outcome {
-                            Outcome::Sent => pass.sent += 1,
-                            Outcome::Retry { .. } => pass.retrying += 1,
-                            Outcome::Failed { .. } => pass.failed += 1,
-                        }
-                    }
+                self.record(&lease_id, std::mem::take(&mut ready), &mut pass)
+                    .await;
+            }
+        };
+        tokio::join!(sending, recording);
+        Ok(pass)
+    }
+
+    /// Records the outcomes of finished attempts in one transaction, and logs them.
+    async fn record(
+        &self,
+        lease_id: &str,
+        attempts: Vec<Result<Option<(ClaimedMail, Outcome, u64)>, StoreError>>,
+        pass: &mut Pass,
+    ) {
+        let mut done: Vec<(ClaimedMail, u64)> = Vec::with_capacity(attempts.len());
+        let mut outcomes: Vec<(String, Outcome)> = Vec::with_capacity(attempts.len());
+        for attempt in attempts {
+            match attempt {
+                Ok(Some((mail, outcome, ms))) => {
+                    outcomes.push((mail.id.clone(), outcome));
+                    done.push((mail, ms));
                 }
-                // The leases run out and the mails are tried again.
+                Ok(None) => pass.released += 1,
                 Err(err) => tracing::error!(
-                    worker = %self.name, error = %err, mails = outcomes.len(),
-                    "could not record deliveries"
+                    worker = %self.name, error = %err, "could not give back a mail"
                 ),
             }
         }
-        Ok(pass)
+        if outcomes.is_empty() {
+            return;
+        }
+        match self
+            .store
+            .finish_mails(lease_id, &outcomes, now_secs())
+            .await
+        {
+            Ok(recorded) => {
+                for (((mail, ms), (_, outcome)), recorded) in
+                    done.iter().zip(&outcomes).zip(recorded)
+                {
+                    self.log(mail, outcome, recorded, *ms);
+                    if !recorded {
+                        continue;
+                    }
+                    match outcome {
+                        Outcome::Sent => pass.sent += 1,
+                        Outcome::Retry { .. } => pass.retrying += 1,
+                        Outcome::Failed { .. } => pass.failed += 1,
+                    }
+                }
+            }
+            // The leases run out and the mails are tried again.
+            Err(err) => tracing::error!(
+                worker = %self.name, error = %err, mails = outcomes.len(),
+                "could not record deliveries"
+            ),
+        }
     }
 
     /// Sends one claimed mail: the outcome and how long it took, or `None` when given back

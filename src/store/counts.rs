@@ -6,6 +6,12 @@ use crate::domain::StateCode;
 use crate::stats::{Channel, CountRow};
 use chrono::NaiveDate;
 
+/// Adds `$6` to a count, creating its row at `$6`. Binds as [`INCREMENT`], then the amount.
+pub(super) const INCREMENT_BY: &str = "INSERT INTO message_counts \
+     (campaign_id, state, legislator_id, day, channel, count) VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (campaign_id, state, legislator_id, day, channel) \
+     DO UPDATE SET count = message_counts.count + excluded.count";
+
 /// Adds one to a count, creating its row at 1. Binds: campaign id, state, legislator id, day,
 /// channel. Shared with the draft-link redirect, which counts inside its own transaction.
 pub(super) const INCREMENT: &str = "INSERT INTO message_counts \

@@ -5,7 +5,7 @@
 //! `FOR UPDATE SKIP LOCKED`, so workers never wait on each other; SQLite has one writer at a
 //! time, so the same `UPDATE ... RETURNING` runs under `BEGIN IMMEDIATE` and is atomic.
 
-use super::counts::INCREMENT;
+use super::counts::INCREMENT_BY;
 use super::{in_transaction, on_pool, Store, StoreError};
 use crate::domain::StateCode;
 use crate::stats::Channel;
@@ -551,21 +551,68 @@ impl Store {
         let day = chrono::DateTime::from_timestamp(now, 0)
             .map(|t| t.date_naive())
             .ok_or_else(|| StoreError::Invalid(format!("time {now} is out of range")))?;
+        // Sent mails (nearly all) are recorded with one statement, and counted with one upsert
+        // per legislator; retries and failures one by one.
+        let sent: Vec<&str> = outcomes
+            .iter()
+            .filter(|(_, o)| *o == Outcome::Sent)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        let ids = (0..sent.len())
+            .map(|i| format!("${}", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mark_sent = format!(
+            "UPDATE outbox SET status = 'sent', finished_at = $2, lease_id = NULL, \
+             lease_until = NULL, last_error = NULL, \
+             body = CASE WHEN kind = 'confirmation' THEN NULL ELSE body END \
+             WHERE lease_id = $1 AND status = 'sending' AND id IN ({ids}) RETURNING id"
+        );
+        let targets = format!(
+            "SELECT s.campaign_id, s.state, o.legislator_id FROM outbox o \
+             JOIN submissions s ON s.id = o.submission_id \
+             WHERE o.kind = 'message' AND o.legislator_id IS NOT NULL AND o.id IN ({})",
+            (0..sent.len())
+                .map(|i| format!("${}", i + 1))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         in_transaction!(self, tx => {
-            let mut recorded = Vec::with_capacity(outcomes.len());
+            let mut recorded: std::collections::HashSet<String> = std::collections::HashSet::new();
+            if !sent.is_empty() {
+                let mut query = sqlx::query_scalar::<_, String>(&mark_sent).bind(lease_id).bind(now);
+                for id in &sent {
+                    query = query.bind(*id);
+                }
+                let marked: Vec<String> = query.fetch_all(&mut *tx).await?;
+                if !marked.is_empty() {
+                    let mut query = sqlx::query_as::<_, (i64, String, String)>(&targets);
+                    for id in &marked {
+                        query = query.bind(id.as_str());
+                    }
+                    let rows = query.fetch_all(&mut *tx).await?;
+                    let mut per_target: std::collections::BTreeMap<(i64, String, String), i64> =
+                        std::collections::BTreeMap::new();
+                    for row in rows {
+                        *per_target.entry(row).or_default() += 1;
+                    }
+                    for ((campaign, state, legislator), n) in per_target {
+                        sqlx::query(INCREMENT_BY)
+                            .bind(campaign)
+                            .bind(state)
+                            .bind(legislator)
+                            .bind(day)
+                            .bind(Channel::Sent.as_str())
+                            .bind(n)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                recorded.extend(marked);
+            }
             for (id, outcome) in outcomes {
                 let updated = match outcome {
-                    Outcome::Sent => sqlx::query(
-                        "UPDATE outbox SET status = 'sent', finished_at = $3, lease_id = NULL, \
-                         lease_until = NULL, last_error = NULL, \
-                         body = CASE WHEN kind = 'confirmation' THEN NULL ELSE body END \
-                         WHERE id = $1 AND lease_id = $2 AND status = 'sending'",
-                    )
-                    .bind(id)
-                    .bind(lease_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?,
+                    Outcome::Sent => continue,
                     Outcome::Retry { at, error } => sqlx::query(
                         "UPDATE outbox SET status = 'queued', next_attempt_at = $3, \
                          last_error = $4, lease_id = NULL, lease_until = NULL \
@@ -590,30 +637,11 @@ impl Store {
                     .execute(&mut *tx)
                     .await?,
                 };
-                let done = updated.rows_affected() == 1;
-                recorded.push(done);
-                if done && *outcome == Outcome::Sent {
-                    let target: Option<(i64, String, String)> = sqlx::query_as(
-                        "SELECT s.campaign_id, s.state, o.legislator_id FROM outbox o \
-                         JOIN submissions s ON s.id = o.submission_id \
-                         WHERE o.id = $1 AND o.kind = 'message' AND o.legislator_id IS NOT NULL",
-                    )
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some((campaign, state, legislator)) = target {
-                        sqlx::query(INCREMENT)
-                            .bind(campaign)
-                            .bind(state)
-                            .bind(legislator)
-                            .bind(day)
-                            .bind(Channel::Sent.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                if updated.rows_affected() == 1 {
+                    recorded.insert(id.clone());
                 }
             }
-            Ok(recorded)
+            Ok(outcomes.iter().map(|(id, _)| recorded.contains(id)).collect())
         })
     }
 

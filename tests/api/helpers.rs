@@ -176,3 +176,18 @@ pub fn census_boston() -> serde_json::Value {
         }]
     }})
 }
+
+/// The 64-hex-digit token after `prefix` in a text (a confirmation or receipt link in an email
+/// or a URL).
+pub fn token_after(text: &str, prefix: &str) -> String {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+        + prefix.len();
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    assert_eq!(token.len(), 64, "token after {prefix} in {text}");
+    token
+}

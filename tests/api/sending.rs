@@ -3,7 +3,7 @@
 //! sends), delivery of each legislator's mail with the headers the issue names and the state's
 //! gaps, the receipt (page and API), and the counts.
 
-use crate::helpers::TestApp;
+use crate::helpers::{token_after, TestApp};
 use crate::mailbox::Aiosmtpd;
 use crate::messages::{boston_app_with, post_json, request, targets, COUNTS, MESSAGES};
 use crate::smtp_stub::{Delivered, Script, StubSmtp};
@@ -51,20 +51,6 @@ fn send_request(ids: &[String]) -> Value {
     let mut req = request(ids);
     req["mode"] = json!("send");
     req
-}
-
-/// The 64-hex-digit token after `prefix` in a text.
-pub fn token_after(text: &str, prefix: &str) -> String {
-    let start = text
-        .find(prefix)
-        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
-        + prefix.len();
-    let token: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit())
-        .collect();
-    assert_eq!(token.len(), 64, "token in {text}");
-    token
 }
 
 async fn receipt(app: &TestApp, token: &str) -> Value {

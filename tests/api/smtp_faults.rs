@@ -7,9 +7,10 @@
 //! supporter's confirmation goes there and its link confirms the submission, as in real life.
 //! Then a worker pointed at the faulty server delivers the messages, pass by pass.
 
+use crate::helpers::token_after;
 use crate::helpers::{spawn_app_from, test_settings, TestApp};
 use crate::messages::SLUG;
-use crate::sending::{sending_settings, token_after};
+use crate::sending::sending_settings;
 use crate::smtp_stub::{Fault, Script, StubSmtp};
 use advocate::config::Settings;
 use advocate::domain::{Body, EmailAddress, StateCode, Subject, SupporterName};

@@ -4,7 +4,7 @@
 //! the receipt). Every page on the way is checked with axe-core.
 
 use crate::driver::{within, AxeReport, Browser, WAIT};
-use crate::helpers::{self, TestApp};
+use crate::helpers::{self, token_after, TestApp};
 use crate::smtp_stub::{Script, StubSmtp};
 use crate::{bounded, lower_words, MEASURE_OVERFLOW};
 use serde_json::Value;
@@ -575,20 +575,6 @@ async fn receipt_rows(browser: &Browser) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// The 64-hex-digit token after `prefix` in `text`.
-fn token_after(text: &str, prefix: &str) -> String {
-    let start = text
-        .find(prefix)
-        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
-        + prefix.len();
-    let token: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit())
-        .collect();
-    assert_eq!(token.len(), 64, "token after {prefix} in {text}");
-    token
 }
 
 #[tokio::test]
