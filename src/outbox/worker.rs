@@ -44,6 +44,10 @@ pub fn without_addresses(reply: &str) -> String {
         .join(" ")
 }
 
+/// How one attempt ended: the mail, its outcome and how long it took in milliseconds; `None`
+/// when it was given back untried; `Err` when giving it back failed.
+type Attempted = Result<Option<(ClaimedMail, Outcome, u64)>, StoreError>;
+
 /// What one pass over the due mails did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
@@ -141,12 +145,7 @@ impl Worker {
     }
 
     /// Records the outcomes of finished attempts in one transaction, and logs them.
-    async fn record(
-        &self,
-        lease_id: &str,
-        attempts: Vec<Result<Option<(ClaimedMail, Outcome, u64)>, StoreError>>,
-        pass: &mut Pass,
-    ) {
+    async fn record(&self, lease_id: &str, attempts: Vec<Attempted>, pass: &mut Pass) {
         let mut done: Vec<(ClaimedMail, u64)> = Vec::with_capacity(attempts.len());
         let mut outcomes: Vec<(String, Outcome)> = Vec::with_capacity(attempts.len());
         for attempt in attempts {
@@ -199,7 +198,7 @@ impl Worker {
         mail: ClaimedMail,
         lease_id: &str,
         stop: &watch::Receiver<bool>,
-    ) -> Result<Option<(ClaimedMail, Outcome, u64)>, StoreError> {
+    ) -> Attempted {
         if *stop.borrow() {
             self.store.release_mail(&mail.id, lease_id).await?;
             return Ok(None);
