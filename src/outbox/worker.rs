@@ -14,6 +14,7 @@ use crate::config::OutboxSettings;
 use crate::store::{ClaimedMail, Outcome, Store, StoreError};
 use futures_util::stream::{self, StreamExt};
 use lettre::Address;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
@@ -47,6 +48,14 @@ pub fn without_addresses(reply: &str) -> String {
 /// How one attempt ended: the mail, its outcome and how long it took in milliseconds; `None`
 /// when it was given back untried; `Err` when giving it back failed.
 type Attempted = Result<Option<(ClaimedMail, Outcome, u64)>, StoreError>;
+
+/// Finished attempts of one lease (one claimed batch), recorded together.
+struct LeaseGroup {
+    lease_id: String,
+    /// The mails and how long each took (ms).
+    done: Vec<(ClaimedMail, u64)>,
+    outcomes: Vec<(String, Outcome)>,
+}
 
 /// What one pass over the due mails did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -91,34 +100,56 @@ impl Worker {
         }
     }
 
-    /// Claims one batch of due mails and sends it. Mails not yet started when `stop` turns
-    /// true are given back.
+    /// Claims due mails, a batch at a time, and sends them until a claim finds nothing due.
+    /// Mails not yet started when `stop` turns true are given back.
     pub async fn pass(&self, stop: &watch::Receiver<bool>) -> Result<Pass, StoreError> {
-        let now = now_secs();
-        let lease_id = uuid::Uuid::new_v4().to_string();
-        let lease_until = now + i64::try_from(self.settings.lease_secs).unwrap_or(i64::MAX / 2);
-        let claimed = self
-            .store
-            .claim_mails(now, &lease_id, lease_until, self.settings.batch_size)
-            .await?;
-        let mut pass = Pass {
-            claimed: claimed.len(),
-            ..Pass::default()
-        };
-        if claimed.is_empty() {
-            return Ok(pass);
+        let first = self.claim().await?;
+        if first.is_empty() {
+            return Ok(Pass::default());
         }
-        tracing::debug!(worker = %self.name, claimed = claimed.len(), "claimed mails");
+        let claimed = AtomicUsize::new(first.len());
         let concurrency = self.settings.concurrency as usize;
+        // Mails flow from claims to sends to records without stopping at batch boundaries: the
+        // next batch is claimed once the current one is handed to the senders (at most one batch
+        // waits, claimed, while the current one sends), until a claim finds nothing due or the
+        // worker is stopping.
+        let batch_size = self.settings.batch_size as usize;
+        let (mail_tx, mail_rx) = tokio::sync::mpsc::channel::<ClaimedMail>(batch_size);
+        let claiming = async {
+            let mail_tx = mail_tx;
+            let mut batch = first;
+            loop {
+                for mail in batch {
+                    if mail_tx.send(mail).await.is_err() {
+                        return;
+                    }
+                }
+                if *stop.borrow() {
+                    return;
+                }
+                batch = match self.claim().await {
+                    Ok(next) if !next.is_empty() => {
+                        claimed.fetch_add(next.len(), Ordering::Relaxed);
+                        next
+                    }
+                    Ok(_) => return,
+                    Err(err) => {
+                        tracing::error!(worker = %self.name, error = %err, "could not claim mails");
+                        return;
+                    }
+                };
+            }
+        };
+        let feed = stream::unfold(mail_rx, |mut rx| async move {
+            rx.recv().await.map(|mail| (mail, rx))
+        });
         // Sending and recording run side by side: outcomes are recorded as they come, one
         // transaction for whatever has arrived meanwhile (one commit per handful of sends, not
         // per send), while the next sends go on.
-        let (outcome_tx, mut outcome_rx) = tokio::sync::mpsc::channel(claimed.len());
-        let lease = lease_id.as_str();
+        let (outcome_tx, mut outcome_rx) = tokio::sync::mpsc::channel(batch_size * 2);
         let sending = async move {
             let outcome_tx = outcome_tx;
-            stream::iter(claimed)
-                .map(|mail| self.attempt(mail, lease, stop))
+            feed.map(|mail| self.attempt(mail, stop))
                 .buffer_unordered(concurrency)
                 .for_each(|attempt| {
                     let outcome_tx = &outcome_tx;
@@ -129,6 +160,7 @@ impl Worker {
                 })
                 .await;
         };
+        let mut pass = Pass::default();
         let recording = async {
             let mut ready = Vec::new();
             while outcome_rx
@@ -136,23 +168,50 @@ impl Worker {
                 .await
                 > 0
             {
-                self.record(&lease_id, std::mem::take(&mut ready), &mut pass)
-                    .await;
+                self.record(std::mem::take(&mut ready), &mut pass).await;
             }
         };
-        tokio::join!(sending, recording);
+        tokio::join!(claiming, sending, recording);
+        pass.claimed = claimed.load(Ordering::Relaxed);
         Ok(pass)
     }
 
+    /// Claims up to `batch_size` due mails under a new lease.
+    async fn claim(&self) -> Result<Vec<ClaimedMail>, StoreError> {
+        let now = now_secs();
+        let lease_id = uuid::Uuid::new_v4().to_string();
+        let lease_until = now + i64::try_from(self.settings.lease_secs).unwrap_or(i64::MAX / 2);
+        let claimed = self
+            .store
+            .claim_mails(now, &lease_id, lease_until, self.settings.batch_size)
+            .await?;
+        if !claimed.is_empty() {
+            tracing::debug!(worker = %self.name, claimed = claimed.len(), "claimed mails");
+        }
+        Ok(claimed)
+    }
+
     /// Records the outcomes of finished attempts in one transaction, and logs them.
-    async fn record(&self, lease_id: &str, attempts: Vec<Attempted>, pass: &mut Pass) {
-        let mut done: Vec<(ClaimedMail, u64)> = Vec::with_capacity(attempts.len());
-        let mut outcomes: Vec<(String, Outcome)> = Vec::with_capacity(attempts.len());
+    async fn record(&self, attempts: Vec<Attempted>, pass: &mut Pass) {
+        // Outcomes of one lease (one claimed batch) are recorded together.
+        let mut by_lease: Vec<LeaseGroup> = Vec::new();
         for attempt in attempts {
             match attempt {
                 Ok(Some((mail, outcome, ms))) => {
-                    outcomes.push((mail.id.clone(), outcome));
-                    done.push((mail, ms));
+                    let lease = mail.lease_id.clone().unwrap_or_default();
+                    let at = match by_lease.iter().position(|g| g.lease_id == lease) {
+                        Some(at) => at,
+                        None => {
+                            by_lease.push(LeaseGroup {
+                                lease_id: lease,
+                                done: Vec::new(),
+                                outcomes: Vec::new(),
+                            });
+                            by_lease.len() - 1
+                        }
+                    };
+                    by_lease[at].outcomes.push((mail.id.clone(), outcome));
+                    by_lease[at].done.push((mail, ms));
                 }
                 Ok(None) => pass.released += 1,
                 Err(err) => tracing::error!(
@@ -160,46 +219,46 @@ impl Worker {
                 ),
             }
         }
-        if outcomes.is_empty() {
-            return;
-        }
-        match self
-            .store
-            .finish_mails(lease_id, &outcomes, now_secs())
-            .await
+        for LeaseGroup {
+            lease_id,
+            done,
+            outcomes,
+        } in by_lease
         {
-            Ok(recorded) => {
-                for (((mail, ms), (_, outcome)), recorded) in
-                    done.iter().zip(&outcomes).zip(recorded)
-                {
-                    self.log(mail, outcome, recorded, *ms);
-                    if !recorded {
-                        continue;
-                    }
-                    match outcome {
-                        Outcome::Sent => pass.sent += 1,
-                        Outcome::Retry { .. } => pass.retrying += 1,
-                        Outcome::Failed { .. } => pass.failed += 1,
+            match self
+                .store
+                .finish_mails(&lease_id, &outcomes, now_secs())
+                .await
+            {
+                Ok(recorded) => {
+                    for (((mail, ms), (_, outcome)), recorded) in
+                        done.iter().zip(&outcomes).zip(recorded)
+                    {
+                        self.log(mail, outcome, recorded, *ms);
+                        if !recorded {
+                            continue;
+                        }
+                        match outcome {
+                            Outcome::Sent => pass.sent += 1,
+                            Outcome::Retry { .. } => pass.retrying += 1,
+                            Outcome::Failed { .. } => pass.failed += 1,
+                        }
                     }
                 }
+                // The leases run out and the mails are tried again.
+                Err(err) => tracing::error!(
+                    worker = %self.name, error = %err, mails = outcomes.len(),
+                    "could not record deliveries"
+                ),
             }
-            // The leases run out and the mails are tried again.
-            Err(err) => tracing::error!(
-                worker = %self.name, error = %err, mails = outcomes.len(),
-                "could not record deliveries"
-            ),
         }
     }
 
     /// Sends one claimed mail: the outcome and how long it took, or `None` when given back
     /// unsent because the worker is stopping.
-    async fn attempt(
-        &self,
-        mail: ClaimedMail,
-        lease_id: &str,
-        stop: &watch::Receiver<bool>,
-    ) -> Attempted {
+    async fn attempt(&self, mail: ClaimedMail, stop: &watch::Receiver<bool>) -> Attempted {
         if *stop.borrow() {
+            let lease_id = mail.lease_id.as_deref().unwrap_or_default();
             self.store.release_mail(&mail.id, lease_id).await?;
             return Ok(None);
         }
