@@ -568,15 +568,18 @@ impl Store {
              body = CASE WHEN kind = 'confirmation' THEN NULL ELSE body END \
              WHERE lease_id = $1 AND status = 'sending' AND id IN ({ids}) RETURNING id"
         );
-        let targets = format!(
-            "SELECT s.campaign_id, s.state, o.legislator_id FROM outbox o \
-             JOIN submissions s ON s.id = o.submission_id \
-             WHERE o.kind = 'message' AND o.legislator_id IS NOT NULL AND o.id IN ({})",
-            (0..sent.len())
-                .map(|i| format!("${}", i + 1))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        // The mails a lost lease kept out are not among those marked: placeholders per mark.
+        let targets = |marked: usize| {
+            format!(
+                "SELECT s.campaign_id, s.state, o.legislator_id FROM outbox o \
+                 JOIN submissions s ON s.id = o.submission_id \
+                 WHERE o.kind = 'message' AND o.legislator_id IS NOT NULL AND o.id IN ({})",
+                (0..marked)
+                    .map(|i| format!("${}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         in_transaction!(self, tx => {
             let mut recorded: std::collections::HashSet<String> = std::collections::HashSet::new();
             if !sent.is_empty() {
@@ -586,6 +589,7 @@ impl Store {
                 }
                 let marked: Vec<String> = query.fetch_all(&mut *tx).await?;
                 if !marked.is_empty() {
+                    let targets = targets(marked.len());
                     let mut query = sqlx::query_as::<_, (i64, String, String)>(&targets);
                     for id in &marked {
                         query = query.bind(id.as_str());

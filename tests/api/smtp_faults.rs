@@ -291,3 +291,50 @@ async fn a_silent_server_times_out_each_attempt_then_fails() {
         started.elapsed()
     );
 }
+
+/// A worker whose lease ran out (another took the mail) records nothing for that mail, and the
+/// rest of its group is still recorded and counted once.
+#[tokio::test]
+async fn outcomes_under_a_lost_lease_change_nothing() {
+    use advocate::store::Outcome;
+    let rig = rig(&[]).await;
+    let token = rig.confirmed(2).await;
+    let store = &rig.app.store;
+    let now = chrono::Utc::now().timestamp();
+    let mine = store
+        .claim_mails(now, "lease-a", now + 60, 10)
+        .await
+        .expect("claim");
+    assert_eq!(mine.len(), 2);
+    // The first mail's lease is lost: given back and claimed by someone else.
+    assert!(store
+        .release_mail(&mine[0].id, "lease-a")
+        .await
+        .expect("release"));
+    let theirs = store
+        .claim_mails(now, "lease-b", now + 60, 10)
+        .await
+        .expect("claim");
+    assert_eq!(theirs.len(), 1);
+    let recorded = store
+        .finish_mails(
+            "lease-a",
+            &[
+                (mine[0].id.clone(), Outcome::Sent),
+                (mine[1].id.clone(), Outcome::Sent),
+            ],
+            now,
+        )
+        .await
+        .expect("finish");
+    assert_eq!(recorded, [false, true]);
+    let receipt = rig.receipt(&token).await;
+    let sent = receipt
+        .messages
+        .iter()
+        .filter(|m| m.status == ReceiptStatus::Sent)
+        .count();
+    assert_eq!(sent, 1);
+    let (_, counts) = rig.app.get_json(crate::messages::COUNTS).await;
+    assert_eq!(counts["by_state"]["MA"]["sent"], 1, "{counts}");
+}
