@@ -183,6 +183,8 @@ pub struct MessageView {
     pub title: String,
     /// "By email to x@y.gov" / "Through their office's web form" / ...
     pub route: String,
+    /// The office has an email address: the service can send this message.
+    pub by_email: bool,
     pub included: bool,
     pub subject: String,
     pub body: String,
@@ -282,6 +284,7 @@ impl ComposePage {
                 name: d.name.clone(),
                 title: d.title.clone(),
                 route: route(d.to.as_ref().map(|e| e.as_str()), d.contact_form.is_some()),
+                by_email: d.to.is_some(),
                 included: true,
                 subject: d.subject.as_str().to_string(),
                 body: d.body.as_str().to_string(),
@@ -325,10 +328,7 @@ impl ComposePage {
 
     /// The messages that can go by email (the ones the service can send).
     pub fn emailable(&self) -> usize {
-        self.messages
-            .iter()
-            .filter(|m| m.route.starts_with("By email"))
-            .count()
+        self.messages.iter().filter(|m| m.by_email).count()
     }
 
     pub fn with_problem(mut self, problem: String) -> ComposePage {
@@ -367,6 +367,7 @@ pub fn posted_message(
         name: legislator.name.clone(),
         title: legislator.title.clone(),
         route: route(to, legislator.contact_form.is_some()),
+        by_email: to.is_some(),
         included,
         subject,
         body,
