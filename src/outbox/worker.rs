@@ -49,6 +49,9 @@ pub fn without_addresses(reply: &str) -> String {
 /// when it was given back untried; `Err` when giving it back failed.
 type Attempted = Result<Option<(ClaimedMail, Outcome, u64)>, StoreError>;
 
+/// How long one pass keeps claiming new batches.
+const MAX_PASS: Duration = Duration::from_secs(60);
+
 /// Finished attempts of one lease (one claimed batch), recorded together.
 struct LeaseGroup {
     lease_id: String,
@@ -115,6 +118,7 @@ impl Worker {
         // worker is stopping.
         let batch_size = self.settings.batch_size as usize;
         let (mail_tx, mail_rx) = tokio::sync::mpsc::channel::<ClaimedMail>(batch_size);
+        let started = Instant::now();
         let claiming = async {
             let mail_tx = mail_tx;
             let mut batch = first;
@@ -124,7 +128,8 @@ impl Worker {
                         return;
                     }
                 }
-                if *stop.borrow() {
+                // A pass ends now and then even under steady load, so the purge gets its turn.
+                if *stop.borrow() || started.elapsed() >= MAX_PASS {
                     return;
                 }
                 batch = match self.claim().await {
