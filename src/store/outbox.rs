@@ -497,43 +497,26 @@ impl Store {
         const PICK: &str =
             "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
              ORDER BY next_attempt_at LIMIT $4";
-        let claimed = match self {
-            Store::Postgres(pool) => {
-                let sql = format!(
-                    "UPDATE outbox SET status = 'sending', lease_id = $2, lease_until = $3, \
-                     attempts = attempts + 1 WHERE id IN ({PICK} FOR UPDATE SKIP LOCKED) \
-                     RETURNING {CLAIMED}"
-                );
-                let mut tx = pool.begin().await?;
-                sqlx::query(REQUEUE).bind(now).execute(&mut *tx).await?;
-                let rows = sqlx::query_as(&sql)
-                    .bind(now)
-                    .bind(lease_id)
-                    .bind(lease_until)
-                    .bind(i64::from(limit))
-                    .fetch_all(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                rows
-            }
-            Store::Sqlite(pool) => {
-                let sql = format!(
-                    "UPDATE outbox SET status = 'sending', lease_id = $2, lease_until = $3, \
-                     attempts = attempts + 1 WHERE id IN ({PICK}) RETURNING {CLAIMED}"
-                );
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                sqlx::query(REQUEUE).bind(now).execute(&mut *tx).await?;
-                let rows = sqlx::query_as(&sql)
-                    .bind(now)
-                    .bind(lease_id)
-                    .bind(lease_until)
-                    .bind(i64::from(limit))
-                    .fetch_all(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                rows
-            }
+        // PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite: the
+        // transaction holds the write lock from its start (BEGIN IMMEDIATE), so claims take turns.
+        let skip_locked = match self {
+            Store::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+            Store::Sqlite(_) => "",
         };
+        let sql = format!(
+            "UPDATE outbox SET status = 'sending', lease_id = $2, lease_until = $3, \
+             attempts = attempts + 1 WHERE id IN ({PICK}{skip_locked}) RETURNING {CLAIMED}"
+        );
+        let claimed: Vec<ClaimedMail> = in_transaction!(self, tx => {
+            sqlx::query(REQUEUE).bind(now).execute(&mut *tx).await?;
+            sqlx::query_as(&sql)
+                .bind(now)
+                .bind(lease_id)
+                .bind(lease_until)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?
+        });
         Ok(claimed)
     }
 
