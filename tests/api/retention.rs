@@ -34,14 +34,20 @@ async fn unconfirmed(rig: &Rig) -> String {
 
 #[tokio::test]
 async fn expired_submissions_go_and_delivered_text_is_purged_after_retention() {
-    let rig = rig(&[]).await;
+    // Retries an hour apart: the mail that meets a failing server stays retrying.
+    let rig = rig(&[
+        ("ADVOCATE__OUTBOX__RETRY_BASE_SECS", "3600"),
+        ("ADVOCATE__OUTBOX__RETRY_MAX_SECS", "3600"),
+    ])
+    .await;
     let delivered = rig.confirmed(2).await;
     rig.deliver_through(&rig.relay.url(), 5).await;
     let retrying = rig.confirmed(1).await;
     let failing = StubSmtp::start(Script::always(Fault::GreetingReject)).await;
     let worker = rig.worker(&failing.url());
     let (_stop, stopped) = tokio::sync::watch::channel(false);
-    let _ = worker.pass(&stopped).await.expect("pass");
+    let pass = worker.pass(&stopped).await.expect("pass");
+    assert_eq!(pass.retrying, 1, "{pass:?}");
     let waiting = unconfirmed(&rig).await;
     let (_, counts_before) = rig.app.get_json(COUNTS).await;
 
