@@ -6,18 +6,13 @@ use crate::domain::StateCode;
 use crate::stats::{Channel, CountRow};
 use chrono::NaiveDate;
 
-/// Adds `$6` to a count, creating its row at `$6`. Binds as [`INCREMENT`], then the amount.
-pub(super) const INCREMENT_BY: &str = "INSERT INTO message_counts \
+/// Adds `$6` to a count, creating its row at `$6`. Binds: campaign id, state, legislator id,
+/// day, channel, amount. Shared with the draft-link redirect and the outbox, which count inside
+/// their own transactions.
+pub(super) const INCREMENT: &str = "INSERT INTO message_counts \
      (campaign_id, state, legislator_id, day, channel, count) VALUES ($1, $2, $3, $4, $5, $6) \
      ON CONFLICT (campaign_id, state, legislator_id, day, channel) \
      DO UPDATE SET count = message_counts.count + excluded.count";
-
-/// Adds one to a count, creating its row at 1. Binds: campaign id, state, legislator id, day,
-/// channel. Shared with the draft-link redirect, which counts inside its own transaction.
-pub(super) const INCREMENT: &str = "INSERT INTO message_counts \
-     (campaign_id, state, legislator_id, day, channel, count) VALUES ($1, $2, $3, $4, $5, 1) \
-     ON CONFLICT (campaign_id, state, legislator_id, day, channel) \
-     DO UPDATE SET count = message_counts.count + 1";
 
 #[derive(sqlx::FromRow)]
 struct TotalRow {
@@ -62,6 +57,7 @@ impl Store {
                 .bind(legislator_id)
                 .bind(day)
                 .bind(channel.as_str())
+                .bind(1_i64)
                 .execute(pool)
                 .await?;
         });

@@ -2,7 +2,7 @@
 //! the counting redirect. Times are Unix seconds.
 
 use super::counts::INCREMENT;
-use super::{in_transaction, on_pool, Store, StoreError};
+use super::{in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
 use crate::messages::{Audience, MessageTemplate};
 use crate::stats::Channel;
@@ -22,15 +22,7 @@ pub struct NewDraftLink {
 }
 
 // The target URL carries a supporter's message and name: never print it.
-impl std::fmt::Debug for NewDraftLink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewDraftLink")
-            .field("state", &self.state)
-            .field("legislator_id", &self.legislator_id)
-            .field("channel", &self.channel)
-            .finish_non_exhaustive()
-    }
-}
+opaque_debug!(NewDraftLink, state, legislator_id, channel);
 
 /// What following a draft link found.
 #[derive(Clone, PartialEq, Eq)]
@@ -43,16 +35,7 @@ pub struct FollowedLink {
     pub counted: bool,
 }
 
-impl std::fmt::Debug for FollowedLink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FollowedLink")
-            .field("state", &self.state)
-            .field("legislator_id", &self.legislator_id)
-            .field("channel", &self.channel)
-            .field("counted", &self.counted)
-            .finish_non_exhaustive()
-    }
-}
+opaque_debug!(FollowedLink, state, legislator_id, channel, counted);
 
 #[derive(sqlx::FromRow)]
 struct TemplateRow {
@@ -323,6 +306,7 @@ impl Store {
                             .bind(&row.legislator_id)
                             .bind(now.date_naive())
                             .bind(&row.channel)
+                            .bind(1_i64)
                             .execute(&mut *tx)
                             .await?;
                     }

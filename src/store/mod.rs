@@ -78,7 +78,21 @@ macro_rules! in_transaction {
     };
 }
 
-pub(crate) use {in_transaction, on_pool};
+/// A `Debug` that prints only the named fields: for rows that hold a supporter's name, address
+/// or message, which never go to a log.
+macro_rules! opaque_debug {
+    ($t:ty, $($field:ident),*) => {
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($t))
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+pub(crate) use {in_transaction, on_pool, opaque_debug};
 
 impl Store {
     /// Opens a pool for the configured URL. SQLite files (and their folder) are created.

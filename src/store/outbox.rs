@@ -5,8 +5,8 @@
 //! `FOR UPDATE SKIP LOCKED`, so workers never wait on each other; SQLite has one writer at a
 //! time, so the same `UPDATE ... RETURNING` runs under `BEGIN IMMEDIATE` and is atomic.
 
-use super::counts::INCREMENT_BY;
-use super::{in_transaction, on_pool, Store, StoreError};
+use super::counts::INCREMENT;
+use super::{in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
 use crate::stats::Channel;
 
@@ -102,17 +102,6 @@ pub struct NewSubmission {
 }
 
 // These hold a supporter's name, address and message: never print them.
-macro_rules! opaque_debug {
-    ($t:ty, $($field:ident),*) => {
-        impl std::fmt::Debug for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($t))
-                    $(.field(stringify!($field), &self.$field))*
-                    .finish_non_exhaustive()
-            }
-        }
-    };
-}
 opaque_debug!(NewMail, id, kind);
 opaque_debug!(NewSubmission, id, state);
 
@@ -584,7 +573,7 @@ impl Store {
                         *per_target.entry(row).or_default() += 1;
                     }
                     for ((campaign, state, legislator), n) in per_target {
-                        sqlx::query(INCREMENT_BY)
+                        sqlx::query(INCREMENT)
                             .bind(campaign)
                             .bind(state)
                             .bind(legislator)
