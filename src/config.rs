@@ -106,6 +106,71 @@ pub struct ServerSettings {
     pub public_url: String,
     pub shutdown_timeout_secs: u64,
     pub max_body_bytes: usize,
+    /// Peers whose `Forwarded` / `X-Forwarded-For` headers are believed (load balancers,
+    /// reverse proxies); empty: the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// A list of networks (CIDR, or single addresses), from a TOML list or a comma-separated
+/// string (`ADVOCATE__SERVER__TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Parses a comma-separated list; a bare address is a /32 (or /128) network.
+    pub fn parse(raw: &str) -> Result<TrustedProxies, String> {
+        Self::parse_all(raw.split(','))
+    }
+
+    fn parse_all<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<TrustedProxies, String> {
+        let mut nets = Vec::new();
+        for item in items.into_iter().map(str::trim).filter(|i| !i.is_empty()) {
+            let net = match item.parse::<ipnet::IpNet>() {
+                Ok(net) => net,
+                Err(_) => item
+                    .parse::<std::net::IpAddr>()
+                    .map(ipnet::IpNet::from)
+                    .map_err(|_| format!("`{item}` is not an address or a CIDR network"))?,
+            };
+            nets.push(net.trunc());
+        }
+        Ok(TrustedProxies(nets))
+    }
+
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`, from dual-stack sockets) as IPv4.
+pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+impl<'de> Deserialize<'de> for TrustedProxies {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(String),
+            Many(Vec<String>),
+        }
+        let parsed = match Raw::deserialize(de)? {
+            Raw::One(s) => TrustedProxies::parse(&s),
+            Raw::Many(list) => TrustedProxies::parse_all(list.iter().map(String::as_str)),
+        };
+        parsed.map_err(|e| serde::de::Error::custom(format!("server.trusted_proxies: {e}")))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -3,14 +3,14 @@
 use crate::civic::Locator;
 use crate::config::{redact_url, Settings};
 use crate::outbox::{Mailer, Outbox, Worker};
-use crate::routes::{self, AppState};
 use crate::scorecard;
 use crate::store::Store;
+use crate::web::{self, AppState};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{from_fn, DefaultHeaders, Next};
-use actix_web::{web, App, HttpMessage, HttpServer};
+use actix_web::{App, HttpMessage, HttpServer};
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -175,13 +175,17 @@ fn run(
     let max_body = settings.server.max_body_bytes;
     let shutdown = settings.server.shutdown_timeout_secs;
     let hsts = settings.server.public_url.starts_with("https://");
-    let state = web::Data::new(AppState {
+    let limits = Arc::new(crate::limits::Limits::new(
+        settings.limits.lookups_per_minute,
+    ));
+    let flow = crate::messages::Flow::new(store.clone(), locator.clone(), limits, outbox.clone());
+    let state = actix_web::web::Data::new(AppState {
         store,
         settings: settings.clone(),
         locator,
-        limits: crate::limits::Limits::new(settings.limits.lookups_per_minute),
         campaigns: Default::default(),
         outbox,
+        flow,
     });
     let server = HttpServer::new(move || {
         let mut headers = DefaultHeaders::new()
@@ -203,31 +207,10 @@ fn run(
         }
         App::new()
             .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(max_body))
-            // JSON bodies over `server.max_body_bytes` get 413 with a JSON error like every other
-            // API error (actix answers in plain text by default); other JSON errors keep their
-            // status and also answer in JSON.
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(max_body)
-                    .error_handler(move |err, _req| {
-                        use actix_web::error::JsonPayloadError as E;
-                        let status = actix_web::ResponseError::status_code(&err);
-                        let message = match &err {
-                            E::Overflow { .. } | E::OverflowKnownLength { .. } => {
-                                format!("the request body is larger than {max_body} bytes")
-                            }
-                            other => other.to_string(),
-                        };
-                        let res = crate::error::json_error(status, &message);
-                        actix_web::error::InternalError::from_response(err, res).into()
-                    }),
-            )
-            .app_data(web::FormConfig::default().limit(max_body))
             .wrap(headers)
             .wrap(from_fn(request_id_header))
             .wrap(TracingLogger::default())
-            .configure(routes::configure)
+            .configure(|cfg| web::configure(cfg, max_body))
     })
     .shutdown_timeout(shutdown)
     .listen(listener)?

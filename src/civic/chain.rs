@@ -13,7 +13,6 @@ use super::{Accuracy, Choice, Lookup};
 use crate::config::CivicSettings;
 use crate::directory::{Chamber, Legislator};
 use crate::domain::{Address, StateCode, Zip};
-use crate::error::ApiError;
 use crate::store::lookup_cache::{CachedChoice, CachedLookup};
 use crate::store::{Store, StoreError};
 use anyhow::Context;
@@ -48,16 +47,6 @@ pub enum LookupError {
     /// The directory (or the cache's database) failed.
     #[error("the legislator directory is unavailable")]
     Directory(#[from] StoreError),
-}
-
-impl From<LookupError> for ApiError {
-    fn from(err: LookupError) -> Self {
-        match err {
-            LookupError::NoMatch(msg) | LookupError::Invalid(msg) => ApiError::Unprocessable(msg),
-            LookupError::Unavailable(msg) => ApiError::Unavailable(anyhow::anyhow!(msg)),
-            LookupError::Directory(store) => store.into(),
-        }
-    }
 }
 
 /// Finds who represents an address.

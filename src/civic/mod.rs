@@ -1,9 +1,8 @@
 //! Finding a supporter's districts and legislators from their address: one file per provider
 //! (`census`, `openstates`, `geocodio`), the chain that tries them in order, and the cache.
 //!
-//! INTERFACE defined by the lead; the civic helper implements the rest of this module.
-//!
-//! Entry point: [`Locator`] (`lookup`, `lookup_manual`, `resolve_choice`). Providers sit behind
+//! Entry point: [`Locator::find`] answers a [`LookupRequest`], parsed once from the one input
+//! type [`LookupForm`]; [`LookupFailure::kind`] classifies every failure once. Providers sit behind
 //! [`Provider`]; the legislator directory behind [`DirectorySource`]; every call to the outside
 //! world goes through one bounded [`http::HttpClient`].
 
@@ -16,11 +15,13 @@ pub mod http;
 mod memo;
 pub mod openstates;
 pub mod provider;
+mod request;
 pub mod source;
 
 pub use chain::{Locator, LookupError};
 pub use http::ProviderError;
 pub use provider::{Candidate, Located, Provider};
+pub use request::{FailureKind, LookupFailure, LookupForm, LookupRequest};
 pub use source::{DirectorySource, StoreDirectory};
 
 use crate::directory::Legislator;

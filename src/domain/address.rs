@@ -82,6 +82,9 @@ pub enum AddressError {
     Incomplete,
     #[error("{0}")]
     BadState(String),
+    /// A choice token or a hand-picked legislator list that cannot be one we gave out.
+    #[error("That choice is not valid any more. Please enter your address again.")]
+    BadChoice,
 }
 
 impl AddressError {
@@ -96,7 +99,7 @@ impl AddressError {
 }
 
 /// Raw inputs as they arrive from a query string or a form.
-#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct AddressInput {
     pub address: Option<String>,
     pub street: Option<String>,

@@ -1,17 +1,19 @@
 //! Messages to legislators: templates (`template`), composing one message per legislator
 //! (`compose`), and drafts the supporter sends themselves (`drafts`).
 //!
-//! The flow a handler follows: parse the supporter's input into domain types, re-run the lookup
-//! for their address, then [`draft`] (choose targets, load the templates, compose) and
-//! [`drafts::issue`] (store the counting links). Sending through the service (confirmation,
-//! outbox, SMTP) builds on the same [`compose::Draft`]s.
+//! The supporter's flow, one for the API and the pages, is [`submit::Flow`]: find the
+//! legislators, [`draft`] (choose targets, load the templates, compose), then
+//! [`drafts::issue`] (store the counting links) or submit for sending through the service
+//! (confirmation, outbox, SMTP), which builds on the same [`compose::Draft`]s.
 
 pub mod compose;
 pub mod drafts;
+pub mod submit;
 pub mod template;
 
 pub use compose::{compose, select_targets, Draft, Edit, Overrides, Supporter, Templates};
 pub use drafts::{DraftLinks, IssuedDraft, DRAFT_LINK_TTL};
+pub use submit::{Flow, FlowError, Letter, Mode, Outcome};
 pub use template::{
     Audience, MergeFields, MessageTemplate, Part, RenderError, TemplateError, TemplateText,
 };

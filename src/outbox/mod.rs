@@ -461,6 +461,14 @@ impl Outbox {
             .submission_by_receipt_hash(&token_hash(receipt_token))
             .await
     }
+
+    /// The receipt a receipt link names: each message's state.
+    pub async fn receipt_of(&self, receipt_token: &str) -> Result<Option<Receipt>, StoreError> {
+        match self.receipt(receipt_token).await? {
+            Some(view) => Ok(Some(Receipt::of(&view)?)),
+            None => Ok(None),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -46,6 +46,18 @@ pub enum StoreError {
     Invalid(String),
 }
 
+impl StoreError {
+    /// The database is down or saturated (try again later), as opposed to a bug.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+            )
+        )
+    }
+}
+
 /// Runs `$body` with `$pool` bound to the concrete pool; the body is compiled once per database.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {

@@ -1,0 +1,37 @@
+//! The JSON API under `/api/v1`, one file per resource, described by the OpenAPI document at
+//! `/api/openapi.json`. Errors are `{"error": "..."}` (with `"field"` when about one).
+
+mod campaigns;
+mod counts;
+mod messages;
+mod openapi;
+mod receipts;
+mod targets;
+
+use super::error::json_error;
+use actix_web::http::StatusCode;
+use actix_web::web;
+
+pub use openapi::OPENAPI;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(openapi::document).service(
+        web::scope("/api/v1")
+            .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+                let message = format!("invalid query: {err}");
+                actix_web::error::InternalError::from_response(
+                    err,
+                    json_error(StatusCode::BAD_REQUEST, &message),
+                )
+                .into()
+            }))
+            .service(campaigns::list)
+            .service(targets::targets)
+            .service(campaigns::show)
+            .service(campaigns::scorecards)
+            .service(campaigns::scorecard)
+            .service(messages::create)
+            .service(counts::counts)
+            .service(receipts::show),
+    );
+}

@@ -1,0 +1,93 @@
+//! The web layer: thin handlers over the services, in three areas that share one set of
+//! extractors, responses and error mapping:
+//! - [`api`]: JSON under `/api/v1` (one file per resource) and the OpenAPI document;
+//! - [`site`]: the supporters' pages (each handler beside its view model);
+//! - [`staff`]: the staff workspace under `/staff`, with its own middleware;
+//! - [`health`]: `/healthz`, `/readyz`.
+//!
+//! Handlers parse input into domain types ([`extract`]), call one function, and render
+//! ([`respond`], askama); failures become responses in one place ([`error`]).
+
+pub mod api;
+pub mod error;
+pub mod extract;
+mod health;
+pub mod respond;
+pub mod site;
+pub mod staff;
+
+use crate::civic::Locator;
+use crate::config::Settings;
+use crate::messages::Flow;
+use crate::outbox::Outbox;
+use crate::scorecard::{CampaignCache, CampaignDoc};
+use crate::store::{Store, StoreError};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use std::sync::Arc;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub locator: Arc<Locator>,
+    pub campaigns: CampaignCache,
+    /// Submissions, confirmations and receipts (sending through the service).
+    pub outbox: Arc<Outbox>,
+    /// The supporter's flow: lookup, compose, draft or submit.
+    pub flow: Flow,
+}
+
+impl AppState {
+    /// A campaign by slug, through the short-lived in-memory cache.
+    pub async fn campaign(&self, slug: &str) -> Result<Option<Arc<CampaignDoc>>, StoreError> {
+        self.campaigns.get(&self.store, slug).await
+    }
+
+    /// An absolute URL for a path of this service, from `server.public_url`.
+    pub fn absolute(&self, path: &str) -> String {
+        format!(
+            "{}{path}",
+            self.settings.server.public_url.trim_end_matches('/')
+        )
+    }
+}
+
+/// Every route: operations, the API, the staff workspace, then the supporters' site; unknown
+/// paths last. Bodies over `max_body` bytes are refused (413).
+pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
+    cfg.app_data(web::PayloadConfig::new(max_body))
+        .app_data(web::FormConfig::default().limit(max_body))
+        // JSON errors (a body over the limit, malformed JSON, a wrong content type) answer in
+        // JSON like every other API error; actix answers in plain text by default.
+        .app_data(
+            web::JsonConfig::default()
+                .limit(max_body)
+                .error_handler(move |err, _req| {
+                    use actix_web::error::JsonPayloadError as E;
+                    let status = err.status_code();
+                    let message = match &err {
+                        E::Overflow { .. } | E::OverflowKnownLength { .. } => {
+                            format!("the request body is larger than {max_body} bytes")
+                        }
+                        other => other.to_string(),
+                    };
+                    let res = error::json_error(status, &message);
+                    actix_web::error::InternalError::from_response(err, res).into()
+                }),
+        );
+    health::configure(cfg);
+    api::configure(cfg);
+    staff::configure(cfg);
+    site::configure(cfg);
+    cfg.default_service(web::to(not_found));
+}
+
+/// Unknown paths: JSON under /api, a page elsewhere.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        error::json_error(StatusCode::NOT_FOUND, "no such resource")
+    } else {
+        error::PageError::not_found("We could not find that page.").error_response()
+    }
+}

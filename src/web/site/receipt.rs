@@ -1,0 +1,114 @@
+//! `GET /receipts/{token}`: a supporter's receipt, each message's state (waiting, sent,
+//! retrying, failed and why). The token is the link's secret; an unknown one is a 404.
+
+use super::Site;
+use crate::outbox::{Outbox, Receipt, ReceiptStatus};
+use crate::scorecard::CampaignDoc;
+use crate::web::error::PageError;
+use crate::web::respond::private_page;
+use crate::web::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpResponse};
+use askama::Template;
+
+const UNKNOWN: &str = "This receipt does not exist. Receipts are kept while your messages are \
+                       delivered and for some weeks after.";
+
+/// One message on the receipt page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRow {
+    pub name: String,
+    pub title: String,
+    pub status: String,
+    /// The status badge's class: `passed` (sent), `failed`, `pending`.
+    pub tone: &'static str,
+    pub detail: Option<String>,
+}
+
+/// `GET /receipts/{token}`.
+#[derive(Template)]
+#[template(path = "site/receipt.html")]
+pub struct ReceiptPage {
+    pub site: Site,
+    pub title: String,
+    pub state_name: String,
+    pub confirmed: bool,
+    pub confirmation: String,
+    pub rows: Vec<ReceiptRow>,
+    pub sent: usize,
+    pub path: String,
+}
+
+fn when(rfc3339: &Option<String>) -> String {
+    rfc3339
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.format("%-d %B %Y at %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+impl ReceiptPage {
+    pub fn build(doc: &CampaignDoc, receipt: &Receipt, path: String) -> ReceiptPage {
+        let rows: Vec<ReceiptRow> = receipt
+            .messages
+            .iter()
+            .map(|m| ReceiptRow {
+                name: m.name.clone(),
+                title: m.title.clone(),
+                status: m.status.label().to_string(),
+                tone: match m.status {
+                    ReceiptStatus::Sent => "passed",
+                    ReceiptStatus::Failed => "failed",
+                    _ => "pending",
+                },
+                detail: match m.status {
+                    ReceiptStatus::Sent => {
+                        Some(format!("Accepted for delivery on {}.", when(&m.sent_at)))
+                    }
+                    ReceiptStatus::Retrying => Some(format!(
+                        "The office's mail server did not take it yet ({}). Next try: {}.",
+                        m.reason.as_deref().unwrap_or("no reason given"),
+                        when(&m.next_attempt_at)
+                    )),
+                    ReceiptStatus::Failed => Some(format!(
+                        "It could not be delivered: {}",
+                        m.reason.as_deref().unwrap_or("no reason given")
+                    )),
+                    _ => None,
+                },
+            })
+            .collect();
+        ReceiptPage {
+            site: Site::from_campaign(&doc.campaign),
+            title: format!("Your messages · {}", doc.campaign.title),
+            state_name: receipt.state.name().to_string(),
+            confirmed: receipt.status == "confirmed",
+            confirmation: receipt.confirmation.label().to_string(),
+            sent: receipt
+                .messages
+                .iter()
+                .filter(|m| m.status == ReceiptStatus::Sent)
+                .count(),
+            rows,
+            path,
+        }
+    }
+}
+
+#[get("/receipts/{token}")]
+pub async fn page(
+    app: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let receipt = app
+        .outbox
+        .receipt_of(&token)
+        .await?
+        .ok_or_else(|| PageError::not_found(UNKNOWN))?;
+    let doc = app
+        .campaign(&receipt.campaign)
+        .await?
+        .ok_or_else(|| PageError::not_found(UNKNOWN))?;
+    let page = ReceiptPage::build(&doc, &receipt, Outbox::receipt_path(&token));
+    Ok(private_page(StatusCode::OK, page.render()?))
+}
