@@ -139,7 +139,7 @@ mod tests {
     fn claimed(name: &str, subject: &str, body: &str) -> ClaimedMail {
         ClaimedMail {
             id: "0b7c7a0e-0000-4000-8000-000000000001".into(),
-            kind: "message".into(),
+            kind: crate::outbox::MailKind::Message,
             recipient_name: "Sen. Lydia Edwards".into(),
             to_address: Some("lydia.edwards@masenate.gov".into()),
             from_name: Some(via(name, "End Qualified Immunity")),

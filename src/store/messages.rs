@@ -221,9 +221,9 @@ impl Store {
         Ok(version)
     }
 
-    /// Stores draft links that expire at `expires_at`, first purging every expired link (so
-    /// message text does not outlive its retention by more than the time to the next draft).
-    /// Returns false (storing nothing) for an unknown campaign.
+    /// Stores draft links that expire at `expires_at` (the scheduled purge deletes them, and the
+    /// message text they hold, after that). Returns false (storing nothing) for an unknown
+    /// campaign.
     pub async fn insert_draft_links(
         &self,
         slug: &str,
@@ -232,10 +232,6 @@ impl Store {
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let stored = in_transaction!(self, tx => {
-            sqlx::query("DELETE FROM draft_links WHERE expires_at <= $1")
-                .bind(now.timestamp())
-                .execute(&mut *tx)
-                .await?;
             let id: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
                 .bind(slug)
                 .fetch_optional(&mut *tx)
