@@ -6,7 +6,7 @@
 //! time, so the same `UPDATE ... RETURNING` runs under `BEGIN IMMEDIATE` and is atomic.
 
 use super::counts::INCREMENT;
-use super::{in_transaction, on_pool, opaque_debug, Store, StoreError};
+use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
 use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome, SubmissionStatus};
 use crate::stats::Channel;
@@ -219,12 +219,7 @@ impl Store {
             if unconfirmed >= new.unconfirmed_limit {
                 return Ok(Submitted::TooManyUnconfirmed);
             }
-            let campaign: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
-                    .bind(&new.campaign_slug)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let campaign = campaign.ok_or_else(|| {
+            let campaign = campaign_id(&mut *tx, &new.campaign_slug).await?.ok_or_else(|| {
                 StoreError::Invalid(format!("no campaign `{}`", new.campaign_slug))
             })?;
             sqlx::query(
@@ -403,17 +398,16 @@ impl Store {
             "UPDATE outbox SET status = 'sending', lease_id = $2, lease_until = $3, \
              attempts = attempts + 1 WHERE id IN ({PICK}{skip_locked}) RETURNING {CLAIMED}"
         );
-        let claimed: Vec<ClaimedMail> = in_transaction!(self, tx => {
+        in_transaction!(self, tx => {
             sqlx::query(REQUEUE).bind(now).execute(&mut *tx).await?;
-            sqlx::query_as(&sql)
+            Ok(sqlx::query_as(&sql)
                 .bind(now)
                 .bind(lease_id)
                 .bind(lease_until)
                 .bind(i64::from(limit))
                 .fetch_all(&mut *tx)
-                .await?
-        });
-        Ok(claimed)
+                .await?)
+        })
     }
 
     /// Records how the attempts on claimed mails ended, all in one transaction (one commit for a
@@ -617,18 +611,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DatabaseSettings;
+    use crate::store::tests::memory_store;
 
     #[tokio::test]
     async fn an_unknown_kind_or_status_in_the_database_is_a_corrupt_row_not_a_panic() {
-        let store = Store::connect(&DatabaseSettings {
-            url: "sqlite::memory:".into(),
-            max_connections: 1,
-            acquire_timeout_secs: 5,
-        })
-        .await
-        .expect("connect");
-        store.migrate().await.expect("migrate");
+        let store = memory_store().await;
         let doc = crate::scorecard::seed("").expect("seed");
         store.import_campaign(&doc).await.expect("import");
         let Store::Sqlite(pool) = &store else {
