@@ -97,8 +97,11 @@ pub fn delivery_worker(
     else {
         return Ok(None);
     };
-    let from = crate::outbox::mail::check_from(&settings.smtp.from_address)
-        .map_err(|e| anyhow::anyhow!("smtp.from_address: {e}"))?;
+    let from = settings
+        .smtp
+        .from_address
+        .clone()
+        .context("smtp.from_address: is required with smtp.url")?;
     Ok(Some(Worker::new(
         store,
         mailer,
@@ -122,7 +125,7 @@ impl Application {
         crate::messages::seed_templates(&store)
             .await
             .context("cannot seed the message templates")?;
-        let listener = TcpListener::bind(settings.bind_addr()?)
+        let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
         let locator = Arc::new(Locator::new(&settings.civic, store.clone())?);
@@ -204,7 +207,7 @@ fn run(
     let outbox = Arc::new(Outbox::new(store.clone(), settings.clone(), wake));
     let max_body = settings.server.max_body_bytes;
     let shutdown = settings.server.shutdown_timeout_secs;
-    let hsts = settings.server.public_url.starts_with("https://");
+    let hsts = settings.server.public_url.scheme() == "https";
     let state = web::Data::new(AppState {
         store,
         settings: settings.clone(),

@@ -17,13 +17,6 @@ pub enum BuildError {
     Builder(String),
 }
 
-/// Checks the configured `smtp.from_address`.
-pub fn check_from(raw: &str) -> Result<Address, String> {
-    raw.trim()
-        .parse::<Address>()
-        .map_err(|_| format!("`{raw}` is not an email address"))
-}
-
 /// The `Message-ID` of mail `id`, fixed when the mail is written so a resend after a crash
 /// carries the same one (receiving servers can tell it is the same message).
 pub fn message_id(id: &str, from: &Address) -> String {

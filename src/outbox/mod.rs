@@ -239,7 +239,7 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(store: Store, settings: Arc<Settings>, wake: Arc<Notify>) -> Outbox {
         let from = if settings.smtp.enabled() {
-            mail::check_from(&settings.smtp.from_address).ok()
+            settings.smtp.from_address.clone()
         } else {
             None
         };
@@ -279,13 +279,6 @@ impl Outbox {
         mac.update(b"receipt\0");
         mac.update(id.as_bytes());
         Ok(hex::encode(mac.finalize().into_bytes()))
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!(
-            "{}{path}",
-            self.settings.server.public_url.trim_end_matches('/')
-        )
     }
 
     pub fn receipt_path(token: &str) -> String {
@@ -344,8 +337,14 @@ impl Outbox {
             supporter_name,
             campaign,
             &recipients,
-            &self.url(&format!("/confirm/{confirm_token}")),
-            &self.url(&Self::receipt_path(&receipt_token)),
+            &self
+                .settings
+                .server
+                .link(&format!("/confirm/{confirm_token}")),
+            &self
+                .settings
+                .server
+                .link(&Self::receipt_path(&receipt_token)),
             CONFIRM_TTL.num_days(),
         );
         let confirmation_id = uuid::Uuid::new_v4().to_string();

@@ -247,12 +247,7 @@ impl ResponseError for MessagesApiError {
 
 /// An absolute URL for a counting path, from `server.public_url`.
 fn absolute(app: &AppState, path: Option<&String>) -> Option<String> {
-    path.map(|p| {
-        format!(
-            "{}{p}",
-            app.settings.server.public_url.trim_end_matches('/')
-        )
-    })
+    path.map(|p| app.settings.server.link(p))
 }
 
 #[post("/campaigns/{slug}/messages")]
