@@ -74,3 +74,50 @@ impl Purger {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::domain::StateCode;
+    use crate::stats::Channel;
+    use crate::store::tests::memory_store;
+    use crate::store::NewDraftLink;
+
+    #[tokio::test]
+    async fn the_purge_deletes_expired_draft_links_and_keeps_live_ones() {
+        let store = memory_store().await;
+        let doc = crate::scorecard::seed("").expect("seed");
+        store.import_campaign(&doc).await.expect("import");
+        let now = chrono::Utc::now();
+        let link = |token: &str| NewDraftLink {
+            token_hash: token.into(),
+            draft_id: token.into(),
+            state: StateCode::parse("MA").expect("state"),
+            legislator_id: "x".into(),
+            channel: Channel::DraftEmail,
+            target_url: "mailto:office@example.org?body=text".into(),
+        };
+        let slug = &doc.campaign.slug;
+        let day = chrono::Duration::days(1);
+        assert!(store
+            .insert_draft_links(slug, &[link("old")], now - day * 2, now - day)
+            .await
+            .expect("store"));
+        assert!(store
+            .insert_draft_links(slug, &[link("new")], now, now + day)
+            .await
+            .expect("store"));
+        let settings = Settings::load_with_env(None, Vec::new()).expect("defaults");
+        let report = Purger::new(store.clone(), &settings.outbox)
+            .purge()
+            .await
+            .expect("purge");
+        assert_eq!(report.draft_links, 1, "{report:?}");
+        assert!(store
+            .follow_draft_link("new", now)
+            .await
+            .expect("read")
+            .is_some());
+    }
+}

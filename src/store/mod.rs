@@ -231,7 +231,7 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// An in-memory SQLite store, migrated (one connection: the database lives in it).
