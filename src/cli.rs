@@ -3,7 +3,7 @@
 use crate::config::Settings;
 use crate::messages::{self, template, Audience, MessageTemplate};
 use crate::scorecard::file;
-use crate::startup::{open_store, Application};
+use crate::startup::{open_store, Application, Background};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::Read;
@@ -298,11 +298,13 @@ async fn worker(settings: &Settings) -> anyhow::Result<()> {
     let worker = crate::startup::delivery_worker(settings, store.clone(), wake)?.context(
         "smtp.url is empty: there is nothing to deliver through (set ADVOCATE__SMTP__URL)",
     )?;
-    let running =
-        crate::startup::RunningWorker::spawn(worker, crate::startup::worker_grace(settings));
+    let running = vec![
+        Background::worker(worker, settings),
+        Background::purge(store.clone(), settings),
+    ];
     shutdown_signal().await;
     tracing::info!("stopping: finishing the sends in hand");
-    running.shutdown().await;
+    Background::shutdown_all(running).await;
     store.close().await;
     Ok(())
 }

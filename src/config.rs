@@ -1,10 +1,16 @@
 //! Settings: the built-in `config/default.toml`, then an optional `--config FILE`, then
 //! environment variables `ADVOCATE__SECTION__KEY`. Secrets are `SecretString`s and never logged.
+//!
+//! Settings are typed where they are read (`SocketAddr`, `Url`, `lettre::Address`, a list of
+//! providers) and parsed once, at load: an invalid value stops start-up with one line naming
+//! its key, and nothing downstream parses a setting again.
 
+use lettre::Address;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::Path;
+use url::Url;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
@@ -27,7 +33,9 @@ pub struct Settings {
 pub struct SmtpSettings {
     /// lettre's URL form; may hold a password, hence secret. Empty: sending is off.
     pub url: SecretString,
-    pub from_address: String,
+    /// The address every mail is sent from; required with a relay, `None` when empty.
+    #[serde(deserialize_with = "parse::optional_address")]
+    pub from_address: Option<Address>,
     pub from_name: String,
     pub timeout_secs: u64,
     pub pool_size: u32,
@@ -64,12 +72,16 @@ pub struct LimitSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CivicSettings {
-    /// Comma-separated provider names, tried in order.
-    pub providers: String,
-    pub census_url: String,
-    pub openstates_url: String,
+    /// Providers tried in order; written comma-separated (`census,openstates`).
+    #[serde(deserialize_with = "parse::providers")]
+    pub providers: Vec<CivicProvider>,
+    #[serde(deserialize_with = "parse::http_url")]
+    pub census_url: Url,
+    #[serde(deserialize_with = "parse::http_url")]
+    pub openstates_url: Url,
     pub openstates_api_key: SecretString,
-    pub geocodio_url: String,
+    #[serde(deserialize_with = "parse::http_url")]
+    pub geocodio_url: Url,
     pub geocodio_api_key: SecretString,
     pub connect_timeout_ms: u64,
     pub timeout_ms: u64,
@@ -77,24 +89,45 @@ pub struct CivicSettings {
     pub cache_secret: SecretString,
 }
 
-impl CivicSettings {
-    /// Provider names in order, trimmed and lower-cased.
-    pub fn provider_names(&self) -> Vec<String> {
-        self.providers
-            .split(',')
-            .map(|p| p.trim().to_ascii_lowercase())
-            .filter(|p| !p.is_empty())
-            .collect()
+/// A civic-data provider that `civic.providers` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CivicProvider {
+    /// The keyless Census geocoder.
+    Census,
+    /// Open States v3 (needs `civic.openstates_api_key`).
+    OpenStates,
+    /// Geocodio (needs `civic.geocodio_api_key`).
+    Geocodio,
+}
+
+impl CivicProvider {
+    pub const ALL: [CivicProvider; 3] = [
+        CivicProvider::Census,
+        CivicProvider::OpenStates,
+        CivicProvider::Geocodio,
+    ];
+
+    /// The name `civic.providers` uses.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CivicProvider::Census => "census",
+            CivicProvider::OpenStates => "openstates",
+            CivicProvider::Geocodio => "geocodio",
+        }
     }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DirectorySettings {
-    pub congress_url: String,
-    pub openstates_people_url: String,
-    pub openstates_geo_url: String,
-    pub zips_url: String,
+    #[serde(deserialize_with = "parse::http_url")]
+    pub congress_url: Url,
+    #[serde(deserialize_with = "parse::http_url")]
+    pub openstates_people_url: Url,
+    #[serde(deserialize_with = "parse::http_url")]
+    pub openstates_geo_url: Url,
+    #[serde(deserialize_with = "parse::http_url")]
+    pub zips_url: Url,
     pub download_timeout_secs: u64,
     pub max_age_days: u64,
 }
@@ -102,8 +135,11 @@ pub struct DirectorySettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
-    pub bind: String,
-    pub public_url: String,
+    #[serde(deserialize_with = "parse::socket_addr")]
+    pub bind: SocketAddr,
+    /// Where supporters reach the service; links in emails and pages start with it.
+    #[serde(deserialize_with = "parse::http_url")]
+    pub public_url: Url,
     pub shutdown_timeout_secs: u64,
     pub max_body_bytes: usize,
     /// Peers whose `Forwarded` / `X-Forwarded-For` headers are believed (load balancers,
@@ -170,6 +206,14 @@ impl<'de> Deserialize<'de> for TrustedProxies {
             Raw::Many(list) => TrustedProxies::parse_all(list.iter().map(String::as_str)),
         };
         parsed.map_err(|e| serde::de::Error::custom(format!("server.trusted_proxies: {e}")))
+    }
+}
+
+impl ServerSettings {
+    /// The absolute URL of `path` (which starts with `/`) under `public_url`, keeping any path
+    /// prefix the public URL has.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.as_str().trim_end_matches('/'))
     }
 }
 
@@ -251,21 +295,6 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, why: String| Err(ConfigError(format!("{key}: {why}")));
-        if let Err(e) = self.server.bind.parse::<SocketAddr>() {
-            return bad(
-                "server.bind",
-                format!("`{}` is not HOST:PORT ({e})", self.server.bind),
-            );
-        }
-        match url::Url::parse(&self.server.public_url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-            _ => {
-                return bad(
-                    "server.public_url",
-                    format!("`{}` is not an http(s) URL", self.server.public_url),
-                )
-            }
-        }
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes", "must be at least 1024".into());
         }
@@ -288,56 +317,29 @@ impl Settings {
         if self.database.acquire_timeout_secs == 0 {
             return bad("database.acquire_timeout_secs", "must be at least 1".into());
         }
-        let names = self.civic.provider_names();
-        if names.is_empty() {
+        if self.civic.providers.is_empty() {
             return bad("civic.providers", "name at least one provider".into());
         }
-        for name in &names {
-            match name.as_str() {
-                "census" => {}
-                "openstates" if self.civic.openstates_api_key.expose_secret().is_empty() => {
-                    return bad(
-                        "civic.openstates_api_key",
-                        "is required when civic.providers includes openstates".into(),
-                    )
-                }
-                "geocodio" if self.civic.geocodio_api_key.expose_secret().is_empty() => {
-                    return bad(
-                        "civic.geocodio_api_key",
-                        "is required when civic.providers includes geocodio".into(),
-                    )
-                }
-                "openstates" | "geocodio" => {}
-                other => {
-                    return bad(
-                        "civic.providers",
-                        format!("unknown provider `{other}` (census, openstates, geocodio)"),
-                    )
-                }
-            }
-        }
-        for (key, value) in [
-            ("civic.census_url", &self.civic.census_url),
-            ("civic.openstates_url", &self.civic.openstates_url),
-            ("civic.geocodio_url", &self.civic.geocodio_url),
-            ("directory.congress_url", &self.directory.congress_url),
+        for (provider, key, value) in [
             (
-                "directory.openstates_people_url",
-                &self.directory.openstates_people_url,
+                CivicProvider::OpenStates,
+                "civic.openstates_api_key",
+                &self.civic.openstates_api_key,
             ),
             (
-                "directory.openstates_geo_url",
-                &self.directory.openstates_geo_url,
+                CivicProvider::Geocodio,
+                "civic.geocodio_api_key",
+                &self.civic.geocodio_api_key,
             ),
-            ("directory.zips_url", &self.directory.zips_url),
         ] {
-            if !matches!(
-                url::Url::parse(value)
-                    .map(|u| u.scheme().to_string())
-                    .as_deref(),
-                Ok("http" | "https")
-            ) {
-                return bad(key, format!("`{value}` is not an http(s) URL"));
+            if self.civic.providers.contains(&provider) && value.expose_secret().is_empty() {
+                return bad(
+                    key,
+                    format!(
+                        "is required when civic.providers includes {}",
+                        provider.as_str()
+                    ),
+                );
             }
         }
         if self.limits.lookups_per_minute == 0 {
@@ -350,8 +352,8 @@ impl Settings {
             if let Err(why) = crate::outbox::smtp::check_url(self.smtp.url.expose_secret()) {
                 return bad("smtp.url", why);
             }
-            if let Err(why) = crate::outbox::mail::check_from(&self.smtp.from_address) {
-                return bad("smtp.from_address", why);
+            if self.smtp.from_address.is_none() {
+                return bad("smtp.from_address", "is required with smtp.url".into());
             }
         }
         if self.smtp.from_name.chars().any(char::is_control) || self.smtp.from_name.len() > 100 {
@@ -396,13 +398,6 @@ impl Settings {
         }
         Ok(())
     }
-
-    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.server
-            .bind
-            .parse()
-            .map_err(|e| ConfigError(format!("server.bind: {e}")))
-    }
 }
 
 /// A database URL fit for logs: the password, if any, replaced.
@@ -414,6 +409,66 @@ pub fn redact_url(raw: &str) -> String {
         }
         Ok(u) => u.to_string(),
         Err(_) => "(unparseable URL)".to_string(),
+    }
+}
+
+/// Parsers of the typed settings. Their messages say what is wrong with the value; the
+/// configuration loader adds the key.
+mod parse {
+    use super::CivicProvider;
+    use lettre::Address;
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+    use std::net::SocketAddr;
+    use url::Url;
+
+    fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(String::deserialize(d)?.trim().to_string())
+    }
+
+    pub fn socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+        let raw = text(d)?;
+        raw.parse()
+            .map_err(|e| D::Error::custom(format!("`{raw}` is not HOST:PORT ({e})")))
+    }
+
+    /// An absolute `http` or `https` URL.
+    pub fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
+        let raw = text(d)?;
+        match Url::parse(&raw) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(url),
+            _ => Err(D::Error::custom(format!("`{raw}` is not an http(s) URL"))),
+        }
+    }
+
+    /// An email address, or `None` for an empty value.
+    pub fn optional_address<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Address>, D::Error> {
+        let raw = text(d)?;
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        raw.parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("`{raw}` is not an email address")))
+    }
+
+    /// Comma-separated provider names, in order (case and spaces ignored).
+    pub fn providers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CivicProvider>, D::Error> {
+        text(d)?
+            .split(',')
+            .map(|name| name.trim().to_ascii_lowercase())
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                CivicProvider::ALL
+                    .into_iter()
+                    .find(|p| p.as_str() == name)
+                    .ok_or_else(|| {
+                        D::Error::custom(format!(
+                            "unknown provider `{name}` (census, openstates, geocodio)"
+                        ))
+                    })
+            })
+            .collect()
     }
 }
 
@@ -435,7 +490,9 @@ mod tests {
     #[test]
     fn defaults_load_without_any_file_or_environment() {
         let s = Settings::load_with_env(None, env(&[])).expect("defaults are valid");
-        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.server.bind, "127.0.0.1:8080".parse().expect("addr"));
+        assert_eq!(s.civic.providers, [CivicProvider::Census]);
+        assert!(s.smtp.from_address.is_none());
         assert!(s.database.url.expose_secret().starts_with("sqlite://"));
     }
 
@@ -450,7 +507,7 @@ mod tests {
             ]),
         )
         .expect("valid");
-        assert_eq!(s.server.bind, "0.0.0.0:9000");
+        assert_eq!(s.server.bind, "0.0.0.0:9000".parse().expect("addr"));
         assert_eq!(s.database.max_connections, 3);
     }
 
@@ -476,6 +533,88 @@ mod tests {
         .expect_err("invalid");
         assert!(err.to_string().contains("database.url"), "{err}");
         assert!(!err.to_string().contains("hunter2"), "secret leaked: {err}");
+    }
+
+    #[test]
+    fn typed_settings_are_parsed_at_load_and_an_invalid_one_names_its_key() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ADVOCATE__SERVER__BIND", "127.0.0.1:0"),
+                (
+                    "ADVOCATE__SERVER__PUBLIC_URL",
+                    "https://act.example.org/advocate/",
+                ),
+                ("ADVOCATE__CIVIC__PROVIDERS", " Census, geocodio "),
+                ("ADVOCATE__CIVIC__GEOCODIO_API_KEY", "k"),
+                ("ADVOCATE__SMTP__URL", "smtp://127.0.0.1:2525"),
+                ("ADVOCATE__SMTP__FROM_ADDRESS", "send@example.org"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(s.server.bind.port(), 0);
+        assert_eq!(
+            s.server.link("/receipts/x"),
+            "https://act.example.org/advocate/receipts/x"
+        );
+        assert_eq!(
+            s.civic.providers,
+            [CivicProvider::Census, CivicProvider::Geocodio]
+        );
+        assert_eq!(
+            s.smtp.from_address.as_ref().map(|a| a.to_string()),
+            Some("send@example.org".to_string())
+        );
+
+        for (key, value, named) in [
+            (
+                "ADVOCATE__SERVER__PUBLIC_URL",
+                "ftp://x.example.org",
+                "server.public_url",
+            ),
+            (
+                "ADVOCATE__SERVER__PUBLIC_URL",
+                "not a url",
+                "server.public_url",
+            ),
+            (
+                "ADVOCATE__SMTP__FROM_ADDRESS",
+                "nobody",
+                "smtp.from_address",
+            ),
+            (
+                "ADVOCATE__CIVIC__PROVIDERS",
+                "census,carrier",
+                "civic.providers",
+            ),
+            ("ADVOCATE__CIVIC__PROVIDERS", " , ", "civic.providers"),
+            (
+                "ADVOCATE__CIVIC__PROVIDERS",
+                "openstates",
+                "civic.openstates_api_key",
+            ),
+            (
+                "ADVOCATE__CIVIC__CENSUS_URL",
+                "census.gov",
+                "civic.census_url",
+            ),
+            (
+                "ADVOCATE__DIRECTORY__ZIPS_URL",
+                "file:///etc/passwd",
+                "directory.zips_url",
+            ),
+        ] {
+            let err = Settings::load_with_env(None, env(&[(key, value)]))
+                .expect_err(&format!("{key}={value} is invalid"));
+            let msg = err.to_string();
+            assert!(msg.contains(named), "{key}={value}: {msg}");
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+        // A relay needs a sender address.
+        let err =
+            Settings::load_with_env(None, env(&[("ADVOCATE__SMTP__URL", "smtp://127.0.0.1")]))
+                .expect_err("no sender");
+        assert!(err.to_string().contains("smtp.from_address"), "{err}");
     }
 
     #[test]

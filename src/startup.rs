@@ -2,7 +2,7 @@
 
 use crate::civic::Locator;
 use crate::config::{redact_url, Settings};
-use crate::outbox::{Mailer, Outbox, Worker};
+use crate::outbox::{Mailer, Outbox, Purger, Worker};
 use crate::scorecard;
 use crate::store::Store;
 use crate::web::{self, AppState};
@@ -13,44 +13,76 @@ use actix_web::middleware::{from_fn, DefaultHeaders, Next};
 use actix_web::{App, HttpMessage, HttpServer};
 use anyhow::Context;
 use secrecy::ExposeSecret;
+use std::future::Future;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tracing_actix_web::{RequestId, TracingLogger};
 
-/// A bound, ready-to-run server, with its delivery worker when one runs in process.
+/// A bound, ready-to-run server, with the tasks that run beside it (the retention purge, and
+/// the delivery worker when one runs in process).
 pub struct Application {
     port: u16,
     server: Server,
     store: Store,
-    worker: Option<RunningWorker>,
+    background: Vec<Background>,
 }
 
-/// A delivery worker running on its own task.
-pub struct RunningWorker {
+/// A task running beside the server on its own tokio task until asked to stop.
+pub struct Background {
+    what: &'static str,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
-    /// How long to let it finish the sends in hand.
+    /// How long to let it finish what it has in hand.
     grace: Duration,
 }
 
-impl RunningWorker {
-    /// Starts `worker` on its own task.
-    pub fn spawn(worker: Worker, grace: Duration) -> RunningWorker {
+impl Background {
+    /// Starts `run` on its own task; the receiver it is given turns true when it should stop.
+    pub fn spawn<F, Fut>(what: &'static str, grace: Duration, run: F) -> Background
+    where
+        F: FnOnce(watch::Receiver<bool>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(worker.run(stopped));
-        RunningWorker { stop, task, grace }
+        let task = tokio::spawn(run(stopped));
+        Background {
+            what,
+            stop,
+            task,
+            grace,
+        }
     }
 
-    /// Asks the worker to stop and waits (bounded) for the sends in hand to finish.
+    /// The delivery worker, given `worker_grace` to finish the sends in hand.
+    pub fn worker(worker: Worker, settings: &Settings) -> Background {
+        Background::spawn("the delivery worker", worker_grace(settings), |stop| {
+            worker.run(stop)
+        })
+    }
+
+    /// The retention purge, every `outbox.purge_interval_secs`.
+    pub fn purge(store: Store, settings: &Settings) -> Background {
+        let purger = Purger::new(store, &settings.outbox);
+        // A purge is a few statements: it stops at once or not at all.
+        Background::spawn("the purge", Duration::from_secs(5), |stop| purger.run(stop))
+    }
+
+    /// Asks the task to stop and waits (bounded) for it to finish.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let mut task = self.task;
         if tokio::time::timeout(self.grace, &mut task).await.is_err() {
-            tracing::warn!("the delivery worker did not stop in time; its claims will expire");
+            // A worker's claims expire and are taken again.
+            tracing::warn!("{} did not stop in time and was stopped", self.what);
             task.abort();
         }
+    }
+
+    /// Stops every task in `tasks`, all at once.
+    pub async fn shutdown_all(tasks: Vec<Background>) {
+        futures_util::future::join_all(tasks.into_iter().map(Background::shutdown)).await;
     }
 }
 
@@ -65,8 +97,11 @@ pub fn delivery_worker(
     else {
         return Ok(None);
     };
-    let from = crate::outbox::mail::check_from(&settings.smtp.from_address)
-        .map_err(|e| anyhow::anyhow!("smtp.from_address: {e}"))?;
+    let from = settings
+        .smtp
+        .from_address
+        .clone()
+        .context("smtp.from_address: is required with smtp.url")?;
     Ok(Some(Worker::new(
         store,
         mailer,
@@ -90,17 +125,17 @@ impl Application {
         crate::messages::seed_templates(&store)
             .await
             .context("cannot seed the message templates")?;
-        let listener = TcpListener::bind(settings.bind_addr()?)
+        let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("cannot listen on {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
         let locator = Arc::new(Locator::new(&settings.civic, store.clone())?);
         let wake = Arc::new(Notify::new());
-        let worker = if settings.outbox.worker {
-            delivery_worker(&settings, store.clone(), wake.clone())?
-                .map(|w| RunningWorker::spawn(w, worker_grace(&settings)))
-        } else {
-            None
-        };
+        let mut background = vec![Background::purge(store.clone(), &settings)];
+        if settings.outbox.worker {
+            if let Some(worker) = delivery_worker(&settings, store.clone(), wake.clone())? {
+                background.push(Background::worker(worker, &settings));
+            }
+        }
         if !settings.smtp.enabled() {
             tracing::info!("smtp.url is empty: sending through the service is off (drafts only)");
         }
@@ -109,7 +144,7 @@ impl Application {
             port,
             server,
             store,
-            worker,
+            background,
         })
     }
 
@@ -121,13 +156,11 @@ impl Application {
         &self.store
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets requests in flight finish and the worker finish
-    /// the sends in hand.
+    /// Serves until SIGINT/SIGTERM, then lets requests in flight finish, the worker finish the
+    /// sends in hand, and the purge stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        if let Some(worker) = self.worker {
-            worker.shutdown().await;
-        }
+        Background::shutdown_all(self.background).await;
         served
     }
 }
@@ -174,7 +207,7 @@ fn run(
     let outbox = Arc::new(Outbox::new(store.clone(), settings.clone(), wake));
     let max_body = settings.server.max_body_bytes;
     let shutdown = settings.server.shutdown_timeout_secs;
-    let hsts = settings.server.public_url.starts_with("https://");
+    let hsts = settings.server.public_url.scheme() == "https";
     let limits = Arc::new(crate::limits::Limits::new(
         settings.limits.lookups_per_minute,
     ));

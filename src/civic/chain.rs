@@ -10,7 +10,7 @@ use super::openstates::OpenStates;
 use super::provider::{Candidate, Located, Provider};
 use super::source::{DirectorySource, StoreDirectory};
 use super::{Accuracy, Choice, Lookup};
-use crate::config::CivicSettings;
+use crate::config::{CivicProvider, CivicSettings};
 use crate::directory::{Chamber, Legislator};
 use crate::domain::{Address, StateCode, Zip};
 use crate::store::lookup_cache::{CachedChoice, CachedLookup};
@@ -72,25 +72,24 @@ impl Locator {
         let http = HttpClient::new(settings).context("cannot build the civic-data HTTP client")?;
         let census = Arc::new(Census::new(
             http.clone(),
-            &settings.census_url,
+            settings.census_url.as_str(),
             directory.clone(),
         ));
         let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
-        for name in settings.provider_names() {
-            let provider: Arc<dyn Provider> = match name.as_str() {
-                "census" => census.clone(),
-                "openstates" => Arc::new(OpenStates::new(
+        for name in &settings.providers {
+            let provider: Arc<dyn Provider> = match name {
+                CivicProvider::Census => census.clone(),
+                CivicProvider::OpenStates => Arc::new(OpenStates::new(
                     http.clone(),
-                    &settings.openstates_url,
+                    settings.openstates_url.as_str(),
                     settings.openstates_api_key.clone(),
                     census.clone(),
                 )),
-                "geocodio" => Arc::new(Geocodio::new(
+                CivicProvider::Geocodio => Arc::new(Geocodio::new(
                     http.clone(),
-                    &settings.geocodio_url,
+                    settings.geocodio_url.as_str(),
                     settings.geocodio_api_key.clone(),
                 )),
-                other => anyhow::bail!("civic.providers: unknown provider `{other}`"),
             };
             providers.push(provider);
         }

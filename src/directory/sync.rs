@@ -100,18 +100,18 @@ pub async fn download_sources(settings: &DirectorySettings) -> Result<SourceFile
         .build()
         .map_err(|e| DirectoryError::source(Dataset::Congress, format!("HTTP client: {e}")))?;
     let (congress, people, geo, zips) = tokio::try_join!(
-        download(&client, Dataset::Congress, &settings.congress_url),
+        download(&client, Dataset::Congress, settings.congress_url.as_str()),
         download(
             &client,
             Dataset::OpenStatesPeople,
-            &settings.openstates_people_url
+            settings.openstates_people_url.as_str()
         ),
         download(
             &client,
             Dataset::OpenStatesGeo,
-            &settings.openstates_geo_url
+            settings.openstates_geo_url.as_str()
         ),
-        download(&client, Dataset::Zips, &settings.zips_url),
+        download(&client, Dataset::Zips, settings.zips_url.as_str()),
     )?;
     let unpacked = tokio::task::spawn_blocking(move || {
         Ok::<_, DirectoryError>((
@@ -131,10 +131,10 @@ pub async fn download_sources(settings: &DirectorySettings) -> Result<SourceFile
         zips,
         source: format!(
             "sync: {}, {}, {}, {}",
-            display_url(&settings.congress_url),
-            display_url(&settings.openstates_people_url),
-            display_url(&settings.openstates_geo_url),
-            display_url(&settings.zips_url)
+            display_url(settings.congress_url.as_str()),
+            display_url(settings.openstates_people_url.as_str()),
+            display_url(settings.openstates_geo_url.as_str()),
+            display_url(settings.zips_url.as_str())
         ),
     })
 }

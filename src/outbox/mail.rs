@@ -17,13 +17,6 @@ pub enum BuildError {
     Builder(String),
 }
 
-/// Checks the configured `smtp.from_address`.
-pub fn check_from(raw: &str) -> Result<Address, String> {
-    raw.trim()
-        .parse::<Address>()
-        .map_err(|_| format!("`{raw}` is not an email address"))
-}
-
 /// The `Message-ID` of mail `id`, fixed when the mail is written so a resend after a crash
 /// carries the same one (receiving servers can tell it is the same message).
 pub fn message_id(id: &str, from: &Address) -> String {
@@ -139,7 +132,7 @@ mod tests {
     fn claimed(name: &str, subject: &str, body: &str) -> ClaimedMail {
         ClaimedMail {
             id: "0b7c7a0e-0000-4000-8000-000000000001".into(),
-            kind: "message".into(),
+            kind: crate::outbox::MailKind::Message,
             recipient_name: "Sen. Lydia Edwards".into(),
             to_address: Some("lydia.edwards@masenate.gov".into()),
             from_name: Some(via(name, "End Qualified Immunity")),

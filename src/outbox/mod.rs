@@ -4,26 +4,29 @@
 //!
 //! - `mail`: building mails with lettre (headers, the confirmation text).
 //! - `smtp`: the pooled, bounded relay and how its failures are sorted.
-//! - `worker`: claiming due mails, sending, retrying with backoff, the retention purge.
+//! - `worker`: claiming due mails, sending, retrying with backoff.
+//! - `purge`: the retention purge, a scheduled task of its own.
+//! - `lifecycle`: what a mail is and where it is (the kinds and statuses the database stores).
 //!
 //! Tokens: the confirmation token is random and single use; the receipt token is an HMAC of the
 //! submission id under a server key, so a repeated request (same `Idempotency-Key`) can answer
 //! with the same receipt link. Only SHA-256 hashes of both are stored.
 
+mod lifecycle;
 pub mod mail;
+pub mod purge;
 pub mod smtp;
 pub mod worker;
 
+pub use lifecycle::{Confirmed, MailKind, MailStatus, Outcome, SubmissionStatus};
+pub use purge::{PurgeReport, Purger};
 pub use smtp::{Delivery, Mailer};
 pub use worker::Worker;
 
 use crate::config::Settings;
 use crate::messages::{Draft, Supporter};
 use crate::scorecard::CampaignDoc;
-use crate::store::{
-    Confirmed, MailKind, MailRow, MailStatus, NewMail, NewSubmission, Store, StoreError,
-    SubmissionView, Submitted,
-};
+use crate::store::{MailRow, NewMail, NewSubmission, Store, StoreError, SubmissionView, Submitted};
 use hmac::{Hmac, Mac};
 use lettre::Address;
 use sha2::{Digest, Sha256};
@@ -90,15 +93,15 @@ pub enum ReceiptStatus {
 }
 
 impl ReceiptStatus {
-    pub fn of(mail: &MailRow) -> Result<ReceiptStatus, StoreError> {
-        Ok(match mail.status()? {
+    pub fn of(mail: &MailRow) -> ReceiptStatus {
+        match mail.status {
             MailStatus::Held => ReceiptStatus::AwaitingConfirmation,
             MailStatus::Queued if mail.attempts > 0 => ReceiptStatus::Retrying,
             MailStatus::Queued => ReceiptStatus::Waiting,
             MailStatus::Sending => ReceiptStatus::Sending,
             MailStatus::Sent => ReceiptStatus::Sent,
             MailStatus::Failed => ReceiptStatus::Failed,
-        })
+        }
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -164,8 +167,8 @@ impl Receipt {
         let mut confirmation = ReceiptStatus::Waiting;
         let mut messages = Vec::new();
         for mail in &view.mails {
-            let status = ReceiptStatus::of(mail)?;
-            match mail.kind()? {
+            let status = ReceiptStatus::of(mail);
+            match mail.kind {
                 MailKind::Confirmation => confirmation = status,
                 MailKind::Message => messages.push(ReceiptLine {
                     target_id: mail.legislator_id.clone(),
@@ -205,9 +208,7 @@ impl Receipt {
 
 /// The messages of a submission, for the confirmation page and the receipt.
 pub fn messages(view: &SubmissionView) -> impl Iterator<Item = &MailRow> {
-    view.mails
-        .iter()
-        .filter(|m| matches!(m.kind(), Ok(MailKind::Message)))
+    view.mails.iter().filter(|m| m.kind == MailKind::Message)
 }
 
 /// SHA-256 (hex) of a token: what the database holds.
@@ -238,7 +239,7 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(store: Store, settings: Arc<Settings>, wake: Arc<Notify>) -> Outbox {
         let from = if settings.smtp.enabled() {
-            mail::check_from(&settings.smtp.from_address).ok()
+            settings.smtp.from_address.clone()
         } else {
             None
         };
@@ -278,13 +279,6 @@ impl Outbox {
         mac.update(b"receipt\0");
         mac.update(id.as_bytes());
         Ok(hex::encode(mac.finalize().into_bytes()))
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!(
-            "{}{path}",
-            self.settings.server.public_url.trim_end_matches('/')
-        )
     }
 
     pub fn receipt_path(token: &str) -> String {
@@ -343,8 +337,14 @@ impl Outbox {
             supporter_name,
             campaign,
             &recipients,
-            &self.url(&format!("/confirm/{confirm_token}")),
-            &self.url(&Self::receipt_path(&receipt_token)),
+            &self
+                .settings
+                .server
+                .link(&format!("/confirm/{confirm_token}")),
+            &self
+                .settings
+                .server
+                .link(&Self::receipt_path(&receipt_token)),
             CONFIRM_TTL.num_days(),
         );
         let confirmation_id = uuid::Uuid::new_v4().to_string();

@@ -10,8 +10,9 @@
 
 use super::mail;
 use super::smtp::{Delivery, Mailer};
+use super::Outcome;
 use crate::config::OutboxSettings;
-use crate::store::{ClaimedMail, Outcome, Store, StoreError};
+use crate::store::{ClaimedMail, Store, StoreError};
 use futures_util::stream::{self, StreamExt};
 use lettre::Address;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -48,9 +49,6 @@ pub fn without_addresses(reply: &str) -> String {
 /// How one attempt ended: the mail, its outcome and how long it took in milliseconds; `None`
 /// when it was given back untried; `Err` when giving it back failed.
 type Attempted = Result<Option<(ClaimedMail, Outcome, u64)>, StoreError>;
-
-/// How long one pass keeps claiming new batches.
-const MAX_PASS: Duration = Duration::from_secs(60);
 
 /// Finished attempts of one lease (one claimed batch), recorded together.
 struct LeaseGroup {
@@ -118,7 +116,6 @@ impl Worker {
         // worker is stopping.
         let batch_size = self.settings.batch_size as usize;
         let (mail_tx, mail_rx) = tokio::sync::mpsc::channel::<ClaimedMail>(batch_size);
-        let started = Instant::now();
         let claiming = async {
             let mail_tx = mail_tx;
             let mut batch = first;
@@ -128,8 +125,7 @@ impl Worker {
                         return;
                     }
                 }
-                // A pass ends now and then even under steady load, so the purge gets its turn.
-                if *stop.borrow() || started.elapsed() >= MAX_PASS {
+                if *stop.borrow() {
                     return;
                 }
                 batch = match self.claim().await {
@@ -316,37 +312,12 @@ impl Worker {
         }
     }
 
-    /// Removes expired submissions and, after the retention period, delivered mails' text and
-    /// the supporter's details.
-    pub async fn purge(&self) -> Result<(), StoreError> {
-        let now = now_secs();
-        let cutoff = now - i64::from(self.settings.retention_days) * 86_400;
-        let purged = self.store.purge_submissions(now, cutoff).await?;
-        if purged != Default::default() {
-            tracing::info!(
-                expired_submissions = purged.expired_submissions,
-                mail_texts = purged.mail_texts,
-                supporters = purged.supporters,
-                "purged old submissions"
-            );
-        }
-        Ok(())
-    }
-
     /// Works until `stop` turns true: passes while mails are due, otherwise waits for the poll
-    /// interval or a wake-up. Purges every `purge_interval_secs`.
+    /// interval or a wake-up. (The retention purge is a task of its own: `outbox::purge`.)
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
-        let purge_every = Duration::from_secs(self.settings.purge_interval_secs);
-        let mut last_purge: Option<Instant> = None;
         tracing::info!(worker = %self.name, "delivery worker started");
         while !*stop.borrow() {
-            if last_purge.is_none_or(|t| t.elapsed() >= purge_every) {
-                if let Err(err) = self.purge().await {
-                    tracing::error!(error = %err, "purge failed");
-                }
-                last_purge = Some(Instant::now());
-            }
             let busy = match self.pass(&stop).await {
                 Ok(pass) => pass.claimed > 0,
                 Err(err) => {
@@ -360,7 +331,7 @@ impl Worker {
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
                 _ = self.wake.notified() => {}
-                _ = stop.changed() => {}
+                changed = stop.changed() => if changed.is_err() { break },
             }
         }
         tracing::info!(worker = %self.name, "delivery worker stopped");

@@ -1,6 +1,6 @@
 //! Campaigns, rubrics and scorecards in the database.
 
-use super::{in_transaction, on_pool, Store, StoreError};
+use super::{campaign_id, in_transaction, on_pool, Store, StoreError};
 use crate::domain::StateCode;
 use crate::scorecard::{Bill, Campaign, CampaignDoc, Criterion, Evaluation, StateBills};
 use serde::Serialize;
@@ -70,10 +70,6 @@ impl From<CampaignRow> for Campaign {
     }
 }
 
-fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(format!("stored {what} is invalid: {err}"))
-}
-
 const CAMPAIGN_COLUMNS: &str = "SELECT id, slug, title, organisation, summary, url FROM campaigns";
 
 impl Store {
@@ -122,7 +118,10 @@ impl Store {
             .into_iter()
             .map(|r| {
                 Ok(Criterion {
-                    kind: r.kind.parse().map_err(|e| corrupt("criterion kind", e))?,
+                    kind: r
+                        .kind
+                        .parse()
+                        .map_err(|e| StoreError::corrupt("criteria.kind", e))?,
                     id: r.id,
                     label: r.label,
                     ask: r.ask,
@@ -132,12 +131,16 @@ impl Store {
 
         let mut states: Vec<StateBills> = Vec::new();
         for row in bills {
-            let code = StateCode::parse(&row.state).map_err(|e| corrupt("state", e))?;
+            let code =
+                StateCode::parse(&row.state).map_err(|e| StoreError::corrupt("bills.state", e))?;
             let bill = Bill {
                 number: row.number,
                 title: row.title,
                 year: row.year,
-                status: row.status.parse().map_err(|e| corrupt("bill status", e))?,
+                status: row
+                    .status
+                    .parse()
+                    .map_err(|e| StoreError::corrupt("bills.status", e))?,
                 source_url: row.source_url,
                 featured: row.featured,
                 note: row.note,
@@ -147,7 +150,10 @@ impl Store {
                     .map(|e| {
                         Ok(Evaluation {
                             criterion: e.criterion_id.clone(),
-                            status: e.status.parse().map_err(|err| corrupt("evaluation", err))?,
+                            status: e
+                                .status
+                                .parse()
+                                .map_err(|err| StoreError::corrupt("evaluations.status", err))?,
                             reason: e.reason.clone(),
                             quote: e.quote.clone(),
                             source: e.source.clone(),
@@ -202,11 +208,8 @@ impl Store {
         let now = chrono::Utc::now();
         let c = &doc.campaign;
         in_transaction!(self, tx => {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
-                .bind(&c.slug)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let campaign_id: i64 = match existing {
+            let existing = campaign_id(&mut *tx, &c.slug).await?;
+            let id: i64 = match existing {
                 Some(id) => {
                     sqlx::query(
                         "UPDATE campaigns SET title = $2, organisation = $3, summary = $4, url = $5, \
@@ -234,7 +237,7 @@ impl Store {
                     "INSERT INTO criteria (campaign_id, id, position, kind, label, ask) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
                 )
-                .bind(campaign_id)
+                .bind(id)
                 .bind(&criterion.id)
                 .bind(position as i32)
                 .bind(criterion.kind.as_str())
@@ -250,7 +253,7 @@ impl Store {
                          source_url, featured, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                          RETURNING id",
                     )
-                    .bind(campaign_id)
+                    .bind(id)
                     .bind(state.code.as_str())
                     .bind(position as i32)
                     .bind(&bill.number)
@@ -268,7 +271,7 @@ impl Store {
                              quote, source) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                         )
                         .bind(bill_id)
-                        .bind(campaign_id)
+                        .bind(id)
                         .bind(&eval.criterion)
                         .bind(eval.status.as_str())
                         .bind(&eval.reason)
@@ -279,7 +282,8 @@ impl Store {
                     }
                 }
             }
-        });
+            Ok(())
+        })?;
         report.changed = true;
         Ok(report)
     }

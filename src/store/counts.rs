@@ -1,7 +1,7 @@
 //! Message counts: one row per (campaign, state, legislator, UTC day, channel), incremented with
 //! an upsert that both databases accept. No personal data.
 
-use super::{on_pool, Store, StoreError};
+use super::{campaign_id, on_pool, Store, StoreError};
 use crate::domain::StateCode;
 use crate::stats::{Channel, CountRow};
 use chrono::NaiveDate;
@@ -30,10 +30,6 @@ struct DetailRow {
     count: i64,
 }
 
-fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(format!("stored count {what} is invalid: {err}"))
-}
-
 impl Store {
     /// Counts one message to `legislator_id` on `day` through `channel`. Returns false (and
     /// counts nothing) for an unknown campaign.
@@ -46,11 +42,7 @@ impl Store {
         channel: Channel,
     ) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(pool)
-                .await?;
-            let Some(id) = id else { return Ok(false) };
+            let Some(id) = campaign_id(pool, slug).await? else { return Ok(false) };
             sqlx::query(INCREMENT)
                 .bind(id)
                 .bind(state.as_str())
@@ -70,11 +62,7 @@ impl Store {
         slug: &str,
     ) -> Result<Option<Vec<(StateCode, Channel, i64)>>, StoreError> {
         let rows: Vec<TotalRow> = on_pool!(self, pool => {
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(pool)
-                .await?;
-            let Some(id) = id else { return Ok(None) };
+            let Some(id) = campaign_id(pool, slug).await? else { return Ok(None) };
             // SUM is NUMERIC on PostgreSQL: cast so both databases give a 64-bit integer.
             sqlx::query_as(
                 "SELECT state, channel, CAST(SUM(count) AS BIGINT) AS total FROM message_counts \
@@ -87,8 +75,10 @@ impl Store {
         rows.into_iter()
             .map(|r| {
                 Ok((
-                    StateCode::parse(&r.state).map_err(|e| corrupt("state", e))?,
-                    Channel::parse(&r.channel).map_err(|e| corrupt("channel", e))?,
+                    StateCode::parse(&r.state)
+                        .map_err(|e| StoreError::corrupt("message_counts.state", e))?,
+                    Channel::parse(&r.channel)
+                        .map_err(|e| StoreError::corrupt("message_counts.channel", e))?,
                     r.total,
                 ))
             })
@@ -100,11 +90,7 @@ impl Store {
     /// legislator and channel; `None` for an unknown campaign.
     pub async fn message_counts(&self, slug: &str) -> Result<Option<Vec<CountRow>>, StoreError> {
         let rows: Vec<DetailRow> = on_pool!(self, pool => {
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(pool)
-                .await?;
-            let Some(id) = id else { return Ok(None) };
+            let Some(id) = campaign_id(pool, slug).await? else { return Ok(None) };
             sqlx::query_as(
                 "SELECT state, legislator_id, day, channel, count FROM message_counts \
                  WHERE campaign_id = $1 ORDER BY day, state, legislator_id, channel",
@@ -116,10 +102,12 @@ impl Store {
         rows.into_iter()
             .map(|r| {
                 Ok(CountRow {
-                    state: StateCode::parse(&r.state).map_err(|e| corrupt("state", e))?,
+                    state: StateCode::parse(&r.state)
+                        .map_err(|e| StoreError::corrupt("message_counts.state", e))?,
                     legislator_id: r.legislator_id,
                     day: r.day,
-                    channel: Channel::parse(&r.channel).map_err(|e| corrupt("channel", e))?,
+                    channel: Channel::parse(&r.channel)
+                        .map_err(|e| StoreError::corrupt("message_counts.channel", e))?,
                     count: r.count,
                 })
             })

@@ -47,17 +47,15 @@ struct StatusRow {
     zips: i64,
 }
 
-fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(format!("stored {what} is invalid: {err}"))
-}
-
 impl TryFrom<LegislatorRow> for Legislator {
     type Error = StoreError;
 
     fn try_from(r: LegislatorRow) -> Result<Self, StoreError> {
         Ok(Legislator {
-            chamber: Chamber::parse(&r.chamber).ok_or_else(|| corrupt("chamber", &r.chamber))?,
-            state: StateCode::parse(&r.state).map_err(|e| corrupt("state", e))?,
+            chamber: Chamber::parse(&r.chamber)
+                .ok_or_else(|| StoreError::corrupt("directory_legislators.chamber", &r.chamber))?,
+            state: StateCode::parse(&r.state)
+                .map_err(|e| StoreError::corrupt("directory_legislators.state", e))?,
             id: r.id,
             name: r.name,
             given_name: r.given_name,
@@ -188,7 +186,8 @@ impl Store {
             .bind(&report_json)
             .execute(&mut *tx)
             .await?;
-        });
+            Ok(())
+        })?;
         tracing::info!(
             legislators = report.legislators,
             zips = report.zip_rows,
@@ -293,8 +292,9 @@ impl Store {
         rows.into_iter()
             .map(|(state, cd)| {
                 Ok((
-                    StateCode::parse(&state).map_err(|e| corrupt("ZIP state", e))?,
-                    u32::try_from(cd).map_err(|e| corrupt("ZIP district", e))?,
+                    StateCode::parse(&state)
+                        .map_err(|e| StoreError::corrupt("directory_zips.state", e))?,
+                    u32::try_from(cd).map_err(|e| StoreError::corrupt("directory_zips.cd", e))?,
                 ))
             })
             .collect()
@@ -312,8 +312,9 @@ impl Store {
             .into_iter()
             .map(|(json,)| serde_json::from_str::<StateRules>(&json))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| corrupt("district rules", e))?;
-        DivisionMap::new(rules).map_err(|e| corrupt("district rules", e))
+            .map_err(|e| StoreError::corrupt("directory_division_rules.rules", e))?;
+        DivisionMap::new(rules)
+            .map_err(|e| StoreError::corrupt("directory_division_rules.rules", e))
     }
 
     /// The last successful import or sync, or `None` before the first.

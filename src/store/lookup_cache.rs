@@ -48,10 +48,6 @@ struct ChoiceRow {
     divisions: String,
 }
 
-fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(format!("cached {what} is invalid: {err}"))
-}
-
 fn parse_common(
     state: &str,
     zip: Option<&str>,
@@ -59,12 +55,14 @@ fn parse_common(
     divisions: &str,
 ) -> Result<(StateCode, Option<Zip>, Accuracy, Vec<String>), StoreError> {
     Ok((
-        StateCode::parse(state).map_err(|e| corrupt("state", e))?,
+        StateCode::parse(state).map_err(|e| StoreError::corrupt("lookup_cache.state", e))?,
         zip.map(Zip::parse)
             .transpose()
-            .map_err(|e| corrupt("zip", e))?,
-        Accuracy::parse(accuracy).ok_or_else(|| corrupt("accuracy", accuracy))?,
-        serde_json::from_str(divisions).map_err(|e| corrupt("divisions", e))?,
+            .map_err(|e| StoreError::corrupt("lookup_cache.zip", e))?,
+        Accuracy::parse(accuracy)
+            .ok_or_else(|| StoreError::corrupt("lookup_cache.accuracy", accuracy))?,
+        serde_json::from_str(divisions)
+            .map_err(|e| StoreError::corrupt("lookup_cache.divisions", e))?,
     ))
 }
 
@@ -231,8 +229,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The unexpired choice with this token.

@@ -2,7 +2,7 @@
 //! the counting redirect. Times are Unix seconds.
 
 use super::counts::INCREMENT;
-use super::{in_transaction, on_pool, opaque_debug, Store, StoreError};
+use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
 use crate::messages::{Audience, MessageTemplate};
 use crate::stats::Channel;
@@ -56,22 +56,18 @@ struct LinkRow {
     target_url: String,
 }
 
-fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(format!("stored {what} is invalid: {err}"))
-}
-
 impl TryFrom<TemplateRow> for MessageTemplate {
     type Error = StoreError;
 
     fn try_from(r: TemplateRow) -> Result<Self, StoreError> {
         Ok(MessageTemplate {
             audience: Audience::parse(&r.audience)
-                .ok_or_else(|| corrupt("template audience", &r.audience))?,
+                .ok_or_else(|| StoreError::corrupt("message_templates.audience", &r.audience))?,
             version: r.version,
             subject: r.subject,
             body: r.body,
             created_at: DateTime::from_timestamp(r.created_at, 0)
-                .ok_or_else(|| corrupt("template time", r.created_at))?,
+                .ok_or_else(|| StoreError::corrupt("message_templates.created_at", r.created_at))?,
         })
     }
 }
@@ -186,44 +182,37 @@ impl Store {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        let version = in_transaction!(self, tx => {
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(&mut *tx)
-                .await?;
-            match id {
-                None => None,
-                Some(id) => {
-                    let latest: i64 = sqlx::query_scalar(
-                        "SELECT COALESCE(MAX(version), 0) FROM message_templates \
-                         WHERE campaign_id = $1 AND audience = $2",
-                    )
-                    .bind(id)
-                    .bind(audience.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO message_templates (campaign_id, audience, version, subject, \
-                         body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(id)
-                    .bind(audience.as_str())
-                    .bind(latest + 1)
-                    .bind(subject)
-                    .bind(body)
-                    .bind(now.timestamp())
-                    .execute(&mut *tx)
-                    .await?;
-                    Some(latest + 1)
-                }
-            }
-        });
-        Ok(version)
+        in_transaction!(self, tx => {
+            let Some(id) = campaign_id(&mut *tx, slug).await? else {
+                return Ok(None);
+            };
+            let latest: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(version), 0) FROM message_templates \
+                 WHERE campaign_id = $1 AND audience = $2",
+            )
+            .bind(id)
+            .bind(audience.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO message_templates (campaign_id, audience, version, subject, \
+                 body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(audience.as_str())
+            .bind(latest + 1)
+            .bind(subject)
+            .bind(body)
+            .bind(now.timestamp())
+            .execute(&mut *tx)
+            .await?;
+            Ok(Some(latest + 1))
+        })
     }
 
-    /// Stores draft links that expire at `expires_at`, first purging every expired link (so
-    /// message text does not outlive its retention by more than the time to the next draft).
-    /// Returns false (storing nothing) for an unknown campaign.
+    /// Stores draft links that expire at `expires_at` (the scheduled purge deletes them, and the
+    /// message text they hold, after that). Returns false (storing nothing) for an unknown
+    /// campaign.
     pub async fn insert_draft_links(
         &self,
         slug: &str,
@@ -231,41 +220,30 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let stored = in_transaction!(self, tx => {
-            sqlx::query("DELETE FROM draft_links WHERE expires_at <= $1")
+        in_transaction!(self, tx => {
+            let Some(id) = campaign_id(&mut *tx, slug).await? else {
+                return Ok(false);
+            };
+            for link in links {
+                sqlx::query(
+                    "INSERT INTO draft_links (token_hash, draft_id, campaign_id, state, \
+                     legislator_id, channel, target_url, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&link.token_hash)
+                .bind(&link.draft_id)
+                .bind(id)
+                .bind(link.state.as_str())
+                .bind(&link.legislator_id)
+                .bind(link.channel.as_str())
+                .bind(&link.target_url)
                 .bind(now.timestamp())
+                .bind(expires_at.timestamp())
                 .execute(&mut *tx)
                 .await?;
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(&mut *tx)
-                .await?;
-            match id {
-                None => false,
-                Some(id) => {
-                    for link in links {
-                        sqlx::query(
-                            "INSERT INTO draft_links (token_hash, draft_id, campaign_id, state, \
-                             legislator_id, channel, target_url, created_at, expires_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                        )
-                        .bind(&link.token_hash)
-                        .bind(&link.draft_id)
-                        .bind(id)
-                        .bind(link.state.as_str())
-                        .bind(&link.legislator_id)
-                        .bind(link.channel.as_str())
-                        .bind(&link.target_url)
-                        .bind(now.timestamp())
-                        .bind(expires_at.timestamp())
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    true
-                }
             }
-        });
-        Ok(stored)
+            Ok(true)
+        })
     }
 
     /// Follows the unexpired draft link whose token hashes to `token_hash`: counts its message
@@ -286,7 +264,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             match row {
-                None => None,
+                None => Ok(None),
                 Some(row) => {
                     let first = sqlx::query(
                         "UPDATE draft_links SET counted_at = $1 \
@@ -310,16 +288,18 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    Some((row, first))
+                    Ok(Some((row, first)))
                 }
             }
-        });
+        })?;
         let Some((row, counted)) = found else {
             return Ok(None);
         };
         Ok(Some(FollowedLink {
-            state: StateCode::parse(&row.state).map_err(|e| corrupt("draft link state", e))?,
-            channel: Channel::parse(&row.channel).map_err(|e| corrupt("draft link channel", e))?,
+            state: StateCode::parse(&row.state)
+                .map_err(|e| StoreError::corrupt("draft_links.state", e))?,
+            channel: Channel::parse(&row.channel)
+                .map_err(|e| StoreError::corrupt("draft_links.channel", e))?,
             legislator_id: row.legislator_id,
             target_url: row.target_url,
             counted,

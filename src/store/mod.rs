@@ -14,10 +14,9 @@ mod outbox;
 pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::ImportReport;
 pub use messages::{FollowedLink, NewDraftLink};
-pub use outbox::{
-    ClaimedMail, Confirmed, MailKind, MailRow, MailStatus, NewMail, NewSubmission, Outcome, Purged,
-    SubmissionView, Submitted,
-};
+pub use outbox::{ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted};
+// The outbox's domain types, where tests and benches have always imported them from.
+pub use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome};
 
 use crate::config::DatabaseSettings;
 use secrecy::ExposeSecret;
@@ -37,7 +36,11 @@ pub enum Store {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// A stored value that does not parse (written outside the service, or by another version):
+    /// `what` names the table and column, or the column as sqlx reports it.
+    #[error("corrupt row: the stored {what} is invalid: {value}")]
+    Corrupt { what: String, value: String },
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot prepare the database file: {0}")]
@@ -56,6 +59,27 @@ impl StoreError {
             )
         )
     }
+
+    /// A stored value of `what` ("table.column") that does not parse; `value` is the value or
+    /// why it does not parse, cut short (a row never fills a log).
+    pub fn corrupt(what: impl Into<String>, value: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt {
+            what: what.into(),
+            value: value.to_string().chars().take(100).collect(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// A column that does not decode (an unknown kind or status, say) is a corrupt row.
+    fn from(err: sqlx::Error) -> StoreError {
+        match err {
+            sqlx::Error::ColumnDecode { index, source } => {
+                StoreError::corrupt(format!("column {index}"), source)
+            }
+            other => StoreError::Database(other),
+        }
+    }
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool; the body is compiled once per database.
@@ -68,26 +92,67 @@ macro_rules! on_pool {
     };
 }
 
-/// Runs `$body` inside a transaction bound to `$tx`, committed when the body returns `Ok`.
-/// On SQLite the transaction starts with `BEGIN IMMEDIATE`, so a transaction that reads then
-/// writes takes the write lock up front instead of failing with SQLITE_BUSY half way.
+/// Runs `$body`, a block that evaluates to `Result<T, StoreError>`, inside a transaction bound
+/// to `$tx`, and evaluates to its result: committed when it is `Ok`, rolled back when it is
+/// `Err`. The body runs as an async block of its own, so a `return` or `?` in it leaves the
+/// body, not the calling function: no early exit skips the commit or the rollback. The body
+/// is compiled once per database, like [`on_pool!`]. On SQLite the transaction starts with
+/// `BEGIN IMMEDIATE`, so a transaction that reads then writes takes the write lock up front
+/// instead of failing with SQLITE_BUSY half way.
 macro_rules! in_transaction {
-    ($store:expr, $tx:ident => $body:expr) => {
+    ($store:expr, $tx:ident => $body:block) => {
         match $store {
             $crate::store::Store::Sqlite(pool) => {
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
+                let out: Result<_, $crate::store::StoreError> = async { $body }.await;
+                $crate::store::settle($tx, out).await
             }
             $crate::store::Store::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
+                let out: Result<_, $crate::store::StoreError> = async { $body }.await;
+                $crate::store::settle($tx, out).await
             }
         }
     };
+}
+
+/// Ends a transaction as its body ended: commits on `Ok`; on `Err`, rolls back (a failed
+/// rollback is logged: the connection is closed and the database drops the transaction) and
+/// answers with the body's error.
+pub(crate) async fn settle<DB: sqlx::Database, T>(
+    tx: sqlx::Transaction<'_, DB>,
+    out: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match out {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(err)
+        }
+    }
+}
+
+/// The id of campaign `slug`, on a pool or inside a transaction: the one lookup every query
+/// keyed by a campaign's slug starts from.
+pub(crate) async fn campaign_id<'e, E>(executor: E, slug: &str) -> Result<Option<i64>, StoreError>
+where
+    E: sqlx::Executor<'e>,
+    i64: sqlx::Type<E::Database> + for<'r> sqlx::Decode<'r, E::Database>,
+    for<'q> &'q str: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
+    for<'q> <E::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, E::Database>,
+    usize: sqlx::ColumnIndex<<E::Database as sqlx::Database>::Row>,
+{
+    Ok(
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(executor)
+            .await?,
+    )
 }
 
 /// A `Debug` that prints only the named fields: for rows that hold a supporter's name, address
@@ -172,5 +237,59 @@ impl Store {
 
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// An in-memory SQLite store, migrated (one connection: the database lives in it).
+    pub(crate) async fn memory_store() -> Store {
+        let store = Store::connect(&DatabaseSettings {
+            url: "sqlite::memory:".into(),
+            max_connections: 1,
+            acquire_timeout_secs: 5,
+        })
+        .await
+        .expect("connect");
+        store.migrate().await.expect("migrate");
+        store
+    }
+
+    async fn insert_then(store: &Store, key: &str, fail: bool) -> Result<&'static str, StoreError> {
+        in_transaction!(store, tx => {
+            sqlx::query("INSERT INTO server_secrets (name, value, created_at) VALUES ($1, 'v', 0)")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+            if fail {
+                return Err(StoreError::Invalid("refused".into()));
+            }
+            // An early return still commits.
+            return Ok("early");
+        })
+    }
+
+    #[tokio::test]
+    async fn a_transaction_commits_on_ok_even_on_an_early_return_and_rolls_back_on_err() {
+        let store = memory_store().await;
+        assert_eq!(
+            insert_then(&store, "kept", false).await.expect("ok"),
+            "early"
+        );
+        assert!(matches!(
+            insert_then(&store, "dropped", true).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let Store::Sqlite(pool) = &store else {
+            unreachable!("an in-memory SQLite store")
+        };
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM server_secrets ORDER BY name")
+                .fetch_all(pool)
+                .await
+                .expect("read");
+        assert_eq!(names, ["kept"]);
     }
 }

@@ -6,60 +6,10 @@
 //! time, so the same `UPDATE ... RETURNING` runs under `BEGIN IMMEDIATE` and is atomic.
 
 use super::counts::INCREMENT;
-use super::{in_transaction, on_pool, opaque_debug, Store, StoreError};
+use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
+use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome, SubmissionStatus};
 use crate::stats::Channel;
-
-/// What one mail is: a confirmation to the supporter or a message to a legislator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MailKind {
-    Confirmation,
-    Message,
-}
-
-impl MailKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            MailKind::Confirmation => "confirmation",
-            MailKind::Message => "message",
-        }
-    }
-
-    fn parse(raw: &str) -> Result<MailKind, StoreError> {
-        match raw {
-            "confirmation" => Ok(MailKind::Confirmation),
-            "message" => Ok(MailKind::Message),
-            other => Err(corrupt("mail kind", other)),
-        }
-    }
-}
-
-/// Where a mail is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MailStatus {
-    /// Written, waiting for the supporter's confirmation.
-    Held,
-    /// Due (again) at `next_attempt_at`.
-    Queued,
-    /// Claimed by a worker.
-    Sending,
-    Sent,
-    Failed,
-}
-
-impl MailStatus {
-    fn parse(raw: &str) -> Result<MailStatus, StoreError> {
-        Ok(match raw {
-            "held" => MailStatus::Held,
-            "queued" => MailStatus::Queued,
-            "sending" => MailStatus::Sending,
-            "sent" => MailStatus::Sent,
-            "failed" => MailStatus::Failed,
-            other => return Err(corrupt("mail status", other)),
-        })
-    }
-}
 
 /// A mail to write with its submission.
 #[derive(Clone)]
@@ -121,7 +71,7 @@ pub enum Submitted {
 #[derive(Clone, sqlx::FromRow)]
 pub struct ClaimedMail {
     pub id: String,
-    pub kind: String,
+    pub kind: MailKind,
     pub recipient_name: String,
     pub to_address: Option<String>,
     pub from_name: Option<String>,
@@ -139,30 +89,20 @@ opaque_debug!(ClaimedMail, id, kind, attempts);
 #[derive(Clone, sqlx::FromRow)]
 pub struct MailRow {
     pub id: String,
-    pub kind: String,
+    pub kind: MailKind,
     pub legislator_id: Option<String>,
     pub recipient_name: String,
     pub recipient_title: String,
     pub to_address: Option<String>,
     pub subject: Option<String>,
     pub body: Option<String>,
-    pub status: String,
+    pub status: MailStatus,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
     pub last_error: Option<String>,
     pub finished_at: Option<i64>,
 }
 opaque_debug!(MailRow, id, kind, status, attempts);
-
-impl MailRow {
-    pub fn kind(&self) -> Result<MailKind, StoreError> {
-        MailKind::parse(&self.kind)
-    }
-
-    pub fn status(&self) -> Result<MailStatus, StoreError> {
-        MailStatus::parse(&self.status)
-    }
-}
 
 /// A submission with its mails, in order.
 #[derive(Clone)]
@@ -184,41 +124,11 @@ struct SubmissionRow {
     id: String,
     slug: String,
     state: String,
-    status: String,
+    status: SubmissionStatus,
     supporter_name: Option<String>,
     created_at: i64,
     expires_at: i64,
     confirmed_at: Option<i64>,
-}
-
-/// What confirming found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Confirmed {
-    /// Its messages are queued now.
-    Now {
-        id: String,
-    },
-    /// Confirmed before (a second click): nothing more is queued.
-    Already {
-        id: String,
-    },
-    /// The link is older than its submission's expiry.
-    Expired,
-    NotFound,
-}
-
-/// How a claimed mail ended this attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Sent,
-    /// Queued again for `at`, with the reason.
-    Retry {
-        at: i64,
-        error: String,
-    },
-    Failed {
-        error: String,
-    },
 }
 
 /// What the purge removed.
@@ -230,10 +140,6 @@ pub struct Purged {
     pub mail_texts: u64,
     /// Submissions whose supporter name and email were removed.
     pub supporters: u64,
-}
-
-fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(format!("stored {what} is invalid: {err}"))
 }
 
 /// True for a unique-constraint violation (SQLite 2067/1555, PostgreSQL 23505).
@@ -313,12 +219,7 @@ impl Store {
             if unconfirmed >= new.unconfirmed_limit {
                 return Ok(Submitted::TooManyUnconfirmed);
             }
-            let campaign: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM campaigns WHERE slug = $1")
-                    .bind(&new.campaign_slug)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let campaign = campaign.ok_or_else(|| {
+            let campaign = campaign_id(&mut *tx, &new.campaign_slug).await?.ok_or_else(|| {
                 StoreError::Invalid(format!("no campaign `{}`", new.campaign_slug))
             })?;
             sqlx::query(
@@ -342,8 +243,8 @@ impl Store {
             .await?;
             for (position, mail) in new.mails.iter().enumerate() {
                 let (status, due) = match mail.kind {
-                    MailKind::Confirmation => ("queued", Some(new.created_at)),
-                    MailKind::Message => ("held", None),
+                    MailKind::Confirmation => (MailStatus::Queued, Some(new.created_at)),
+                    MailKind::Message => (MailStatus::Held, None),
                 };
                 sqlx::query(
                     "INSERT INTO outbox (id, submission_id, kind, position, legislator_id, \
@@ -353,7 +254,7 @@ impl Store {
                 )
                 .bind(&mail.id)
                 .bind(&new.id)
-                .bind(mail.kind.as_str())
+                .bind(mail.kind)
                 .bind(position as i64)
                 .bind(&mail.legislator_id)
                 .bind(&mail.recipient_name)
@@ -417,10 +318,11 @@ impl Store {
         });
         let Some(r) = row else { return Ok(None) };
         Ok(Some(SubmissionView {
-            state: StateCode::parse(&r.state).map_err(|e| corrupt("submission state", e))?,
+            state: StateCode::parse(&r.state)
+                .map_err(|e| StoreError::corrupt("submissions.state", e))?,
             id: r.id,
             campaign_slug: r.slug,
-            confirmed: r.status == "confirmed",
+            confirmed: r.status == SubmissionStatus::Confirmed,
             supporter_name: r.supporter_name,
             created_at: r.created_at,
             expires_at: r.expires_at,
@@ -437,7 +339,7 @@ impl Store {
         now: i64,
     ) -> Result<Confirmed, StoreError> {
         in_transaction!(self, tx => {
-            let found: Option<(String, String, i64)> = sqlx::query_as(
+            let found: Option<(String, SubmissionStatus, i64)> = sqlx::query_as(
                 "SELECT id, status, expires_at FROM submissions WHERE confirm_hash = $1",
             )
             .bind(confirm_hash)
@@ -445,7 +347,7 @@ impl Store {
             .await?;
             match found {
                 None => Ok(Confirmed::NotFound),
-                Some((id, status, _)) if status == "confirmed" => Ok(Confirmed::Already { id }),
+                Some((id, SubmissionStatus::Confirmed, _)) => Ok(Confirmed::Already { id }),
                 Some((_, _, expires_at)) if expires_at <= now => Ok(Confirmed::Expired),
                 Some((id, _, _)) => {
                     sqlx::query(
@@ -496,17 +398,16 @@ impl Store {
             "UPDATE outbox SET status = 'sending', lease_id = $2, lease_until = $3, \
              attempts = attempts + 1 WHERE id IN ({PICK}{skip_locked}) RETURNING {CLAIMED}"
         );
-        let claimed: Vec<ClaimedMail> = in_transaction!(self, tx => {
+        in_transaction!(self, tx => {
             sqlx::query(REQUEUE).bind(now).execute(&mut *tx).await?;
-            sqlx::query_as(&sql)
+            Ok(sqlx::query_as(&sql)
                 .bind(now)
                 .bind(lease_id)
                 .bind(lease_until)
                 .bind(i64::from(limit))
                 .fetch_all(&mut *tx)
-                .await?
-        });
-        Ok(claimed)
+                .await?)
+        })
     }
 
     /// Records how the attempts on claimed mails ended, all in one transaction (one commit for a
@@ -704,5 +605,57 @@ impl Store {
                 supporters,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::memory_store;
+
+    #[tokio::test]
+    async fn an_unknown_kind_or_status_in_the_database_is_a_corrupt_row_not_a_panic() {
+        let store = memory_store().await;
+        let doc = crate::scorecard::seed("").expect("seed");
+        store.import_campaign(&doc).await.expect("import");
+        let Store::Sqlite(pool) = &store else {
+            unreachable!("an in-memory SQLite store")
+        };
+        // Only a schema changed by hand (or another version) lets such a value in.
+        sqlx::query("PRAGMA ignore_check_constraints = ON")
+            .execute(pool)
+            .await
+            .expect("pragma");
+        sqlx::query(
+            "INSERT INTO submissions (id, campaign_id, state, status, confirm_hash, receipt_hash, \
+             created_at, expires_at) SELECT 's1', id, 'MA', 'confirmed', 'c', 'r', 0, 0 \
+             FROM campaigns",
+        )
+        .execute(pool)
+        .await
+        .expect("submission");
+        for (kind, status) in [("pigeon", "sent"), ("message", "lost")] {
+            sqlx::query("DELETE FROM outbox")
+                .execute(pool)
+                .await
+                .expect("clear");
+            sqlx::query(
+                "INSERT INTO outbox (id, submission_id, kind, position, recipient_name, \
+                 recipient_title, message_id, status, created_at) \
+                 VALUES ('m1', 's1', $1, 0, 'x', 'y', '<m1@x>', $2, 0)",
+            )
+            .bind(kind)
+            .bind(status)
+            .execute(pool)
+            .await
+            .expect("mail");
+            match store.submission("s1").await {
+                Err(StoreError::Corrupt { what, value }) => {
+                    assert!(what.contains("kind") || what.contains("status"), "{what}");
+                    assert!(value.contains(kind) || value.contains(status), "{value}");
+                }
+                other => panic!("{kind}/{status}: expected a corrupt row, got {other:?}"),
+            }
+        }
     }
 }

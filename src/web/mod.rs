@@ -46,10 +46,7 @@ impl AppState {
 
     /// An absolute URL for a path of this service, from `server.public_url`.
     pub fn absolute(&self, path: &str) -> String {
-        format!(
-            "{}{path}",
-            self.settings.server.public_url.trim_end_matches('/')
-        )
+        self.settings.server.link(path)
     }
 }
 

@@ -248,7 +248,7 @@ async fn a_massachusetts_supporter_confirms_and_every_office_gets_its_mail() {
     let stored_confirmation = view
         .mails
         .iter()
-        .find(|m| m.kind == "confirmation")
+        .find(|m| m.kind == advocate::store::MailKind::Confirmation)
         .expect("confirmation row");
     assert!(stored_confirmation.body.is_none());
 }
