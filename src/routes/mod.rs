@@ -6,6 +6,7 @@ mod counts;
 mod drafts;
 mod health;
 mod messages;
+mod method_not_allowed;
 mod openapi;
 mod pages;
 mod receipts;
@@ -80,8 +81,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(not_found));
 }
 
-/// Unknown paths: JSON under /api, a page elsewhere.
+/// Unknown paths: JSON under /api (405 with `Allow` for a documented path), a page elsewhere.
 async fn not_found(req: HttpRequest) -> HttpResponse {
+    if let Some(res) = method_not_allowed::response(&req) {
+        return res;
+    }
     if req.path().starts_with("/api/") {
         json_error(StatusCode::NOT_FOUND, "no such resource")
     } else {

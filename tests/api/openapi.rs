@@ -34,3 +34,47 @@ async fn the_openapi_document_describes_every_api_route_and_they_answer() {
         assert_eq!(app.get(&real).await.status().as_u16(), 200, "{real}");
     }
 }
+
+#[tokio::test]
+async fn a_method_an_api_path_does_not_support_answers_405_with_allow() {
+    let app = spawn_app().await;
+    let url = |p: &str| format!("{}{p}", app.address);
+    let res = app
+        .client
+        .delete(url("/api/v1/campaigns"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 405);
+    assert_eq!(res.headers()["allow"], "GET");
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert!(body["error"].is_string(), "{body}");
+
+    let res = app
+        .client
+        .get(url("/api/v1/campaigns/end-qualified-immunity/messages"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 405);
+    assert_eq!(res.headers()["allow"], "POST");
+
+    // Undocumented paths stay 404, and pages are not affected.
+    for (method, path) in [
+        (reqwest::Method::DELETE, "/api/v1/nothing"),
+        (
+            reqwest::Method::DELETE,
+            "/api/v1/campaigns/x/scorecards/MA/extra",
+        ),
+        (reqwest::Method::DELETE, "/states/MA"),
+    ] {
+        let res = app
+            .client
+            .request(method, url(path))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status().as_u16(), 404, "{path}");
+        assert!(res.headers().get("allow").is_none(), "{path}");
+    }
+}
