@@ -205,14 +205,18 @@ fn run(
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(max_body))
             // JSON bodies over `server.max_body_bytes` get 413 with a JSON error like every other
-            // API error (actix answers in plain text by default); other JSON errors keep their
-            // status and also answer in JSON.
+            // API error (actix answers in plain text by default); a content type other than JSON
+            // gets 415; other JSON errors keep their status and also answer in JSON.
             .app_data(
                 web::JsonConfig::default()
                     .limit(max_body)
                     .error_handler(move |err, _req| {
                         use actix_web::error::JsonPayloadError as E;
-                        let status = actix_web::ResponseError::status_code(&err);
+                        let status = match &err {
+                            // actix says 400; a body that is not JSON at all is 415.
+                            E::ContentType => actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                            other => actix_web::ResponseError::status_code(other),
+                        };
                         let message = match &err {
                             E::Overflow { .. } | E::OverflowKnownLength { .. } => {
                                 format!("the request body is larger than {max_body} bytes")
