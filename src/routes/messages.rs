@@ -263,6 +263,16 @@ pub async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, MessagesApiError> {
     let request = MessageRequest::parse(body.into_inner())?;
+    // Checked in either mode: a draft has no use for the key, but a malformed one is refused.
+    let key = match req.headers().get("Idempotency-Key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .filter(|k| crate::outbox::is_idempotency_key(k))
+                .ok_or(SendError::BadKey)?,
+        ),
+    };
     let doc = app
         .campaign(&slug)
         .await?
@@ -285,10 +295,6 @@ pub async fn create(
     )
     .await?;
     if request.mode == Mode::Send {
-        let key = match req.headers().get("Idempotency-Key") {
-            None => None,
-            Some(v) => Some(v.to_str().map_err(|_| SendError::BadKey)?),
-        };
         let submission = app
             .outbox
             .submit(&doc, &drafts, &request.supporter, key)
