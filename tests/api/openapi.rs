@@ -107,7 +107,7 @@ async fn a_message_body_that_is_not_json_is_415_with_a_json_error() {
     assert!(body["error"].is_string(), "{body}");
 }
 
-/// Found by the fuzzer: a draft ignored the header, so a key the document refuses was accepted.
+/// A draft ignored the header, so a key the document refuses was accepted.
 #[tokio::test]
 async fn a_malformed_idempotency_key_is_refused_in_draft_mode_too() {
     let app = spawn_app().await;
@@ -124,7 +124,7 @@ async fn a_malformed_idempotency_key_is_refused_in_draft_mode_too() {
     assert_eq!(body["field"], "Idempotency-Key", "{body}");
 }
 
-/// Found by the fuzzer: the one-line address won and a bad `zip` or `state` beside it was ignored.
+/// The one-line address won and a bad `zip` or `state` beside it was ignored.
 #[tokio::test]
 async fn a_bad_zip_or_state_beside_a_one_line_address_is_422() {
     let app = spawn_app().await;
