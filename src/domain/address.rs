@@ -142,13 +142,14 @@ impl Address {
         let state = clean(&input.state)?;
         let zip = clean(&input.zip)?;
 
-        if let Some(line) = line {
-            return Ok(Address::OneLine(line));
-        }
+        // A ZIP or state given beside a one-line address must be valid too, though the line wins.
         let zip = zip.map(|z| Zip::parse(&z)).transpose()?;
         let state = state
             .map(|s| StateCode::parse(&s).map_err(|e| AddressError::BadState(e.to_string())))
             .transpose()?;
+        if let Some(line) = line {
+            return Ok(Address::OneLine(line));
+        }
         match (street, city, zip) {
             (Some(street), city, zip) => {
                 let city = city.unwrap_or_default();
@@ -281,6 +282,25 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(Address::parse(&bad), Err(AddressError::BadZip));
+    }
+
+    #[test]
+    fn a_bad_zip_or_state_beside_a_one_line_address_is_refused() {
+        let with = |zip: &str, state: &str| AddressInput {
+            address: Some("24 Beacon St, Boston".into()),
+            zip: Some(zip.into()),
+            state: Some(state.into()),
+            ..Default::default()
+        };
+        assert_eq!(Address::parse(&with("x", "")), Err(AddressError::BadZip));
+        assert!(matches!(
+            Address::parse(&with("", "ZZ")),
+            Err(AddressError::BadState(_))
+        ));
+        assert!(matches!(
+            Address::parse(&with(" 02133 ", "ma")),
+            Ok(Address::OneLine(_))
+        ));
     }
 
     #[test]

@@ -218,6 +218,11 @@ pub fn token_hash(token: &str) -> String {
 
 /// True for something shaped like one of our tokens (64 hex digits): anything else is answered
 /// 404 without asking the database.
+/// A usable `Idempotency-Key`: 1 to [`MAX_IDEMPOTENCY_KEY`] visible ASCII characters.
+pub fn is_idempotency_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
 pub fn is_token(raw: &str) -> bool {
     raw.len() == 64
         && raw
@@ -298,11 +303,7 @@ impl Outbox {
         let from = self.from.as_ref().ok_or(SendError::Disabled)?;
         let idempotency_hash = match idempotency_key {
             None => None,
-            Some(key)
-                if !key.is_empty()
-                    && key.len() <= MAX_IDEMPOTENCY_KEY
-                    && key.bytes().all(|b| b.is_ascii_graphic()) =>
-            {
+            Some(key) if is_idempotency_key(key) => {
                 Some(token_hash(&format!("{}\0{key}", doc.campaign.slug)))
             }
             Some(_) => return Err(SendError::BadKey),

@@ -80,8 +80,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
     cfg.default_service(web::to(not_found));
 }
 
-/// Unknown paths: JSON under /api, a page elsewhere.
+/// Unknown paths: JSON under /api (405 with `Allow` for a documented path), a page elsewhere.
 async fn not_found(req: HttpRequest) -> HttpResponse {
+    if let Some(res) = api::method_not_allowed::response(&req) {
+        return res;
+    }
     if req.path().starts_with("/api/") {
         error::json_error(StatusCode::NOT_FOUND, "no such resource")
     } else {

@@ -179,14 +179,17 @@ fn drafts_json(app: &AppState, issued: &[IssuedDraft]) -> Vec<Value> {
         .collect()
 }
 
-/// The `Idempotency-Key` header, when sent (it must be text).
+/// The `Idempotency-Key` header, when sent. Checked in either mode: a draft has no use for
+/// the key, but a malformed one is refused.
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     match req.headers().get("Idempotency-Key") {
         None => Ok(None),
         Some(v) => v
             .to_str()
+            .ok()
+            .filter(|k| crate::outbox::is_idempotency_key(k))
             .map(|k| Some(k.to_string()))
-            .map_err(|_| SendError::BadKey.into()),
+            .ok_or_else(|| SendError::BadKey.into()),
     }
 }
 
@@ -199,11 +202,10 @@ pub async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let request = MessageRequest::parse(body.into_inner())?;
+    let key = idempotency_key(&req)?;
     let mode = match request.mode {
         RequestMode::Draft => Mode::Draft,
-        RequestMode::Send => Mode::Send {
-            key: idempotency_key(&req)?,
-        },
+        RequestMode::Send => Mode::Send { key },
     };
     let lookup = LookupForm::one_line(&request.address);
     let outcome = app

@@ -4,6 +4,7 @@
 mod campaigns;
 mod counts;
 mod messages;
+pub mod method_not_allowed;
 mod openapi;
 mod receipts;
 mod targets;
