@@ -62,7 +62,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
                 .limit(max_body)
                 .error_handler(move |err, _req| {
                     use actix_web::error::JsonPayloadError as E;
-                    let status = err.status_code();
+                    // A body that is not JSON at all is 415 (actix says 400).
+                    let status = match &err {
+                        E::ContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        other => other.status_code(),
+                    };
                     let message = match &err {
                         E::Overflow { .. } | E::OverflowKnownLength { .. } => {
                             format!("the request body is larger than {max_body} bytes")

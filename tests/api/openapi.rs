@@ -102,8 +102,9 @@ async fn a_message_body_that_is_not_json_is_415_with_a_json_error() {
         .send()
         .await
         .expect("request");
-    assert_eq!(res.status().as_u16(), 415);
+    let status = res.status().as_u16();
     let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(status, 415, "{body}");
     assert!(body["error"].is_string(), "{body}");
 }
 
