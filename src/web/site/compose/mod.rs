@@ -108,14 +108,22 @@ pub async fn compose(
     Ok(private_page(StatusCode::OK, page.render()?))
 }
 
-/// The compose page's form read into a letter, with its lookup; or the page to show again
-/// with each error next to its field.
-async fn written(
+/// What a writing step did: the lookup, the letter as read, and the flow's outcome.
+struct Written {
+    lookup: Lookup,
+    letter: Letter,
+    outcome: Outcome,
+}
+
+/// Reads the compose page's form into a letter and writes it in `mode`; or the page to show
+/// again with each error next to its field.
+async fn write(
     app: &AppState,
     doc: &CampaignDoc,
     client: Option<IpAddr>,
     posted: &Posted,
-) -> Result<Result<(Lookup, Letter), HttpResponse>, PageError> {
+    mode: Mode,
+) -> Result<Result<Written, HttpResponse>, PageError> {
     let carried = posted.lookup();
     let lookup = find(app, doc, client, &carried).await?;
     let values = SupporterValues::of(posted);
@@ -128,8 +136,8 @@ async fn written(
             return Ok(Err(private_page(StatusCode::UNPROCESSABLE_ENTITY, html)));
         }
     };
-    match form::messages(posted, &lookup, supporter) {
-        Ok(letter) => Ok(Ok((lookup, letter))),
+    let letter = match form::messages(posted, &lookup, supporter) {
+        Ok(letter) => letter,
         Err(unwritten) => {
             let page = ComposePage::messages_as_posted(
                 doc,
@@ -142,12 +150,19 @@ async fn written(
             let page = page
                 .with_errors(unwritten.errors)
                 .with_sending(app.flow.can_send(), posted.text("nonce"));
-            Ok(Err(private_page(
+            return Ok(Err(private_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 page.render()?,
-            )))
+            )));
         }
-    }
+    };
+    let outcome = app.flow.write(doc, &lookup, &letter, mode).await;
+    let outcome = outcome.map_err(|e| page_error(e, doc))?;
+    Ok(Ok(Written {
+        lookup,
+        letter,
+        outcome,
+    }))
 }
 
 #[post("/compose/drafts")]
@@ -157,16 +172,15 @@ pub async fn drafts_page(
     ClientAddr(client): ClientAddr,
     posted: Posted,
 ) -> Result<HttpResponse, PageError> {
-    let (lookup, letter) = match written(&app, &doc, client, &posted).await? {
+    let written = match write(&app, &doc, client, &posted, Mode::Draft).await? {
         Ok(written) => written,
         Err(page) => return Ok(page),
     };
-    let outcome = app.flow.write(&doc, &lookup, &letter, Mode::Draft).await;
-    let issued = match outcome.map_err(|e| page_error(e, &doc))? {
+    let issued = match written.outcome {
         Outcome::Drafts(issued) => issued,
         Outcome::Submitted { drafts, .. } => drafts,
     };
-    let page = DraftsPage::build(&doc, &lookup, &issued);
+    let page = DraftsPage::build(&doc, &written.lookup, &issued);
     Ok(private_page(StatusCode::OK, page.render()?))
 }
 
@@ -189,31 +203,32 @@ pub async fn send_page(
     ClientAddr(client): ClientAddr,
     posted: Posted,
 ) -> Result<HttpResponse, PageError> {
-    let (lookup, letter) = match written(&app, &doc, client, &posted).await? {
-        Ok(written) => written,
-        Err(page) => return Ok(page),
-    };
     let mode = Mode::Send {
         key: send_key(&posted),
     };
-    let outcome = app.flow.write(&doc, &lookup, &letter, mode).await;
+    let Written {
+        lookup,
+        letter,
+        outcome,
+    } = match write(&app, &doc, client, &posted, mode).await? {
+        Ok(written) => written,
+        Err(page) => return Ok(page),
+    };
     let Outcome::Submitted {
         submission,
         sending,
         drafts,
-    } = outcome.map_err(|e| page_error(e, &doc))?
+    } = outcome
     else {
         return Err(PageError::internal("a send made drafts only"));
     };
-    let forms = DraftsPage::build(&doc, &lookup, &drafts).drafts;
-    let addressees = sending.iter().map(Addressee::of).collect();
     let page = SentPage::build(
         &doc,
         lookup.state.name(),
         letter.supporter.email.as_str(),
-        addressees,
+        sending.iter().map(Addressee::of).collect(),
         Outbox::receipt_path(&submission.receipt_token),
-        forms,
+        DraftsPage::build(&doc, &lookup, &drafts).drafts,
     );
     Ok(private_page(StatusCode::OK, page.render()?))
 }
