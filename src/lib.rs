@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod pages;
 pub mod routes;
 pub mod scorecard;
+pub mod staff;
 pub mod startup;
 pub mod stats;
 pub mod store;

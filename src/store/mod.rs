@@ -10,6 +10,7 @@ mod directory;
 pub mod lookup_cache;
 mod messages;
 mod outbox;
+mod staff;
 
 pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::ImportReport;
@@ -18,6 +19,7 @@ pub use outbox::{
     ClaimedMail, Confirmed, MailKind, MailRow, MailStatus, NewMail, NewSubmission, Outcome, Purged,
     SubmissionView, Submitted,
 };
+pub use staff::{FoundSession, NewSessionRow};
 
 use crate::config::DatabaseSettings;
 use secrecy::ExposeSecret;
