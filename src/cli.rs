@@ -43,6 +43,11 @@ pub enum Command {
         #[command(subcommand)]
         action: TemplateCommand,
     },
+    /// Manage staff accounts and API tokens (the workspace's people).
+    Staff {
+        #[command(subcommand)]
+        action: StaffCommand,
+    },
     /// Import or sync the legislator directory (Congress, state legislatures, district rules,
     /// ZIP crosswalk).
     Directory {
@@ -101,6 +106,51 @@ pub enum TemplateCommand {
         #[arg(long)]
         campaign: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add a person and print a one-time link (valid 24 hours) where they set their password.
+    Add {
+        email: String,
+        /// `admin` (people, everything), `editor` (templates, scorecards) or `organiser`
+        /// (reach, exports; reads the rest).
+        #[arg(long)]
+        role: String,
+    },
+    /// Print a new one-time password link for an existing person (a forgotten password).
+    Link { email: String },
+    /// List everyone: email, role, state, second factor.
+    List,
+    /// Disable a person: their sessions end and their tokens stop working at once.
+    Disable { email: String },
+    /// Enable a disabled person again.
+    Enable { email: String },
+    /// Remove a person's second factor (a lost device).
+    ResetTotp { email: String },
+    /// Require (`on`) or stop requiring (`off`) a second factor for everyone.
+    RequireTotp { value: String },
+    /// Create, list or revoke API tokens.
+    Token {
+        #[command(subcommand)]
+        action: StaffTokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffTokenCommand {
+    /// Create a token acting with EMAIL's role; it is printed once and only its hash is kept.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. `crm-export`.
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by its id (from `list`).
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,7 +265,120 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Scorecard { action } => scorecard(action, &settings).await,
         Command::Directory { action } => directory(action, &settings).await,
         Command::Template { action } => template(action, &settings).await,
+        Command::Staff { action } => staff(action, &settings).await,
     }
+}
+
+async fn staff(action: StaffCommand, settings: &Settings) -> anyhow::Result<()> {
+    use crate::staff::{Origin, Role, Staff};
+    use secrecy::ExposeSecret;
+    let store = open_store(settings).await?;
+    let staff = Staff::new(store.clone(), settings);
+    let cli = Origin::cli();
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(|| "-".to_string(), |t| t.to_rfc3339())
+    };
+    let outcome: anyhow::Result<()> = async {
+        match action {
+            StaffCommand::Add { email, role } => {
+                let role = Role::parse(&role).with_context(|| {
+                    format!("--role must be admin, editor or organiser, not `{role}`")
+                })?;
+                let link = staff.invite(cli, &email, role).await?;
+                println!("added {} as {role}", email.trim().to_lowercase());
+                println!(
+                    "password link (valid until {}, works once):",
+                    link.expires_at.to_rfc3339()
+                );
+                println!("{}", link.url.expose_secret());
+            }
+            StaffCommand::Link { email } => {
+                let link = staff.new_password_link(cli, &email).await?;
+                println!(
+                    "password link (valid until {}, works once):",
+                    link.expires_at.to_rfc3339()
+                );
+                println!("{}", link.url.expose_secret());
+            }
+            StaffCommand::List => {
+                for p in staff.people().await? {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        p.email,
+                        p.role,
+                        if p.disabled {
+                            "disabled"
+                        } else if p.password_set {
+                            "active"
+                        } else {
+                            "invited"
+                        },
+                        if p.totp_enabled { "totp" } else { "no-totp" },
+                        p.created_at.to_rfc3339()
+                    );
+                }
+            }
+            StaffCommand::Disable { email } => {
+                let p = staff.disable(cli, &email).await?;
+                println!(
+                    "disabled {}; their sessions and tokens no longer work",
+                    p.email
+                );
+            }
+            StaffCommand::Enable { email } => {
+                let p = staff.enable(cli, &email).await?;
+                println!("enabled {}", p.email);
+            }
+            StaffCommand::ResetTotp { email } => {
+                staff.reset_totp(cli, &email).await?;
+                println!(
+                    "removed the second factor of {}",
+                    email.trim().to_lowercase()
+                );
+            }
+            StaffCommand::RequireTotp { value } => {
+                let on = match value.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    other => anyhow::bail!("require-totp takes on or off, not `{other}`"),
+                };
+                staff.set_require_totp(cli, on).await?;
+                println!("second factor required: {value}");
+            }
+            StaffCommand::Token { action } => match action {
+                StaffTokenCommand::Create { email, name } => {
+                    let (id, token) = staff.create_token(cli, &email, &name).await?;
+                    println!("token {id} (shown once; only its hash is kept):");
+                    println!("{}", token.expose());
+                }
+                StaffTokenCommand::List => {
+                    for t in staff.tokens().await? {
+                        println!(
+                            "{}\tstaff:{}\t{}\tcreated {}\tlast used {}\t{}",
+                            t.id,
+                            t.person_id,
+                            t.name,
+                            t.created_at.to_rfc3339(),
+                            when(t.last_used_at),
+                            if t.revoked_at.is_some() {
+                                "revoked"
+                            } else {
+                                "live"
+                            }
+                        );
+                    }
+                }
+                StaffTokenCommand::Revoke { id } => {
+                    staff.revoke_token(cli, id).await?;
+                    println!("revoked token {id}");
+                }
+            },
+        }
+        Ok(())
+    }
+    .await;
+    store.close().await;
+    outcome
 }
 
 fn audience(raw: &str) -> anyhow::Result<Audience> {

@@ -25,7 +25,17 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub smtp: SmtpSettings,
     pub outbox: OutboxSettings,
+    pub staff: StaffSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSettings {
+    /// A staff session ends after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// A staff session ends this many hours after sign-in, however active.
+    pub session_absolute_hours: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -394,6 +404,20 @@ impl Settings {
             return bad(
                 "outbox.retry_max_secs",
                 "must be at least outbox.retry_base_secs".into(),
+            );
+        }
+        if self.staff.session_idle_minutes == 0 || self.staff.session_absolute_hours == 0 {
+            return bad(
+                "staff.session_idle_minutes",
+                "session timeouts must be at least 1".into(),
+            );
+        }
+        if u64::from(self.staff.session_idle_minutes)
+            > u64::from(self.staff.session_absolute_hours) * 60
+        {
+            return bad(
+                "staff.session_idle_minutes",
+                "must not exceed staff.session_absolute_hours".into(),
             );
         }
         Ok(())

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod messages;
 pub mod outbox;
 pub mod scorecard;
+pub mod staff;
 pub mod startup;
 pub mod stats;
 pub mod store;

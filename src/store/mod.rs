@@ -10,6 +10,7 @@ mod directory;
 pub mod lookup_cache;
 mod messages;
 mod outbox;
+mod staff;
 
 pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::ImportReport;
@@ -17,6 +18,7 @@ pub use messages::{FollowedLink, NewDraftLink};
 pub use outbox::{ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted};
 // The outbox's domain types, where tests and benches have always imported them from.
 pub use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome};
+pub use staff::{FoundSession, NewSessionRow};
 
 use crate::config::DatabaseSettings;
 use secrecy::ExposeSecret;

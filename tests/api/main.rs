@@ -15,6 +15,7 @@ mod scorecards;
 mod sending;
 mod smtp_faults;
 mod smtp_stub;
+mod staff;
 mod store_conformance;
 mod targets;
 mod worker;
