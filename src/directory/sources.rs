@@ -32,6 +32,27 @@ pub struct SourceFiles {
     pub source: String,
 }
 
+impl SourceFiles {
+    /// The four datasets, with `source` recorded as "`how`: <where each came from>", `origins`
+    /// in the order of the fields.
+    pub(crate) fn new(
+        congress: Vec<u8>,
+        people: Vec<(String, Vec<u8>)>,
+        jurisdictions: Vec<(String, Vec<u8>)>,
+        zips: Vec<u8>,
+        how: &str,
+        origins: [String; 4],
+    ) -> SourceFiles {
+        SourceFiles {
+            congress,
+            people,
+            jurisdictions,
+            zips,
+            source: format!("{how}: {}", origins.join(", ")),
+        }
+    }
+}
+
 /// Local copies for `advocate directory import`.
 #[derive(Debug, Clone)]
 pub struct LocalPaths {
@@ -131,19 +152,15 @@ pub fn read_local(paths: &LocalPaths) -> Result<SourceFiles, DirectoryError> {
         ));
     }
 
-    Ok(SourceFiles {
+    let origins = [&paths.congress, &data, &configs, &paths.zips].map(|p| p.display().to_string());
+    Ok(SourceFiles::new(
         congress,
         people,
         jurisdictions,
         zips,
-        source: format!(
-            "import: {}, {}, {}, {}",
-            paths.congress.display(),
-            data.display(),
-            configs.display(),
-            paths.zips.display()
-        ),
-    })
+        "import",
+        origins,
+    ))
 }
 
 /// Fails a read once more than `left` bytes have come through: a small archive must not
