@@ -101,6 +101,22 @@ fn list(dataset: Dataset, dir: &Path) -> Result<Vec<(String, PathBuf)>, Director
     Ok(out)
 }
 
+/// Appends every `*.yml` file of `dir` to `out`, named `<prefix>/<file name>`.
+fn read_yml_files(
+    dataset: Dataset,
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> Result<(), DirectoryError> {
+    for (name, path) in list(dataset, dir)? {
+        if name.ends_with(".yml") && path.is_file() {
+            let bytes = read_capped(dataset, &path, MAX_YAML_BYTES)?;
+            out.push((format!("{prefix}/{name}"), bytes));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the four datasets from local copies.
 pub fn read_local(paths: &LocalPaths) -> Result<SourceFiles, DirectoryError> {
     let congress = read_capped(Dataset::Congress, &paths.congress, MAX_FILE_BYTES)?;
@@ -117,12 +133,13 @@ pub fn read_local(paths: &LocalPaths) -> Result<SourceFiles, DirectoryError> {
         if !legislature.is_dir() {
             continue;
         }
-        for (name, path) in list(Dataset::OpenStatesPeople, &legislature)? {
-            if name.ends_with(".yml") && path.is_file() {
-                let bytes = read_capped(Dataset::OpenStatesPeople, &path, MAX_YAML_BYTES)?;
-                people.push((format!("data/{state}/legislature/{name}"), bytes));
-            }
-        }
+        let prefix = format!("data/{state}/legislature");
+        read_yml_files(
+            Dataset::OpenStatesPeople,
+            &legislature,
+            &prefix,
+            &mut people,
+        )?;
     }
     if people.is_empty() {
         return Err(DirectoryError::source(
@@ -139,12 +156,8 @@ pub fn read_local(paths: &LocalPaths) -> Result<SourceFiles, DirectoryError> {
     .find(|p| p.is_dir())
     .unwrap_or_else(|| paths.districts.clone());
     let mut jurisdictions = Vec::new();
-    for (name, path) in list(Dataset::OpenStatesGeo, &configs)? {
-        if name.ends_with(".yml") && path.is_file() {
-            let bytes = read_capped(Dataset::OpenStatesGeo, &path, MAX_YAML_BYTES)?;
-            jurisdictions.push((format!("configs/jurisdictions/{name}"), bytes));
-        }
-    }
+    let prefix = "configs/jurisdictions";
+    read_yml_files(Dataset::OpenStatesGeo, &configs, prefix, &mut jurisdictions)?;
     if jurisdictions.is_empty() {
         return Err(DirectoryError::source(
             Dataset::OpenStatesGeo,
