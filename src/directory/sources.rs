@@ -32,6 +32,27 @@ pub struct SourceFiles {
     pub source: String,
 }
 
+impl SourceFiles {
+    /// The four datasets, with `source` recorded as "`how`: <where each came from>", `origins`
+    /// in the order of the fields.
+    pub(crate) fn new(
+        congress: Vec<u8>,
+        people: Vec<(String, Vec<u8>)>,
+        jurisdictions: Vec<(String, Vec<u8>)>,
+        zips: Vec<u8>,
+        how: &str,
+        origins: [String; 4],
+    ) -> SourceFiles {
+        SourceFiles {
+            congress,
+            people,
+            jurisdictions,
+            zips,
+            source: format!("{how}: {}", origins.join(", ")),
+        }
+    }
+}
+
 /// Local copies for `advocate directory import`.
 #[derive(Debug, Clone)]
 pub struct LocalPaths {
@@ -80,6 +101,22 @@ fn list(dataset: Dataset, dir: &Path) -> Result<Vec<(String, PathBuf)>, Director
     Ok(out)
 }
 
+/// Appends every `*.yml` file of `dir` to `out`, named `<prefix>/<file name>`.
+fn read_yml_files(
+    dataset: Dataset,
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> Result<(), DirectoryError> {
+    for (name, path) in list(dataset, dir)? {
+        if name.ends_with(".yml") && path.is_file() {
+            let bytes = read_capped(dataset, &path, MAX_YAML_BYTES)?;
+            out.push((format!("{prefix}/{name}"), bytes));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the four datasets from local copies.
 pub fn read_local(paths: &LocalPaths) -> Result<SourceFiles, DirectoryError> {
     let congress = read_capped(Dataset::Congress, &paths.congress, MAX_FILE_BYTES)?;
@@ -96,12 +133,13 @@ pub fn read_local(paths: &LocalPaths) -> Result<SourceFiles, DirectoryError> {
         if !legislature.is_dir() {
             continue;
         }
-        for (name, path) in list(Dataset::OpenStatesPeople, &legislature)? {
-            if name.ends_with(".yml") && path.is_file() {
-                let bytes = read_capped(Dataset::OpenStatesPeople, &path, MAX_YAML_BYTES)?;
-                people.push((format!("data/{state}/legislature/{name}"), bytes));
-            }
-        }
+        let prefix = format!("data/{state}/legislature");
+        read_yml_files(
+            Dataset::OpenStatesPeople,
+            &legislature,
+            &prefix,
+            &mut people,
+        )?;
     }
     if people.is_empty() {
         return Err(DirectoryError::source(
@@ -118,12 +156,8 @@ pub fn read_local(paths: &LocalPaths) -> Result<SourceFiles, DirectoryError> {
     .find(|p| p.is_dir())
     .unwrap_or_else(|| paths.districts.clone());
     let mut jurisdictions = Vec::new();
-    for (name, path) in list(Dataset::OpenStatesGeo, &configs)? {
-        if name.ends_with(".yml") && path.is_file() {
-            let bytes = read_capped(Dataset::OpenStatesGeo, &path, MAX_YAML_BYTES)?;
-            jurisdictions.push((format!("configs/jurisdictions/{name}"), bytes));
-        }
-    }
+    let prefix = "configs/jurisdictions";
+    read_yml_files(Dataset::OpenStatesGeo, &configs, prefix, &mut jurisdictions)?;
     if jurisdictions.is_empty() {
         return Err(DirectoryError::source(
             Dataset::OpenStatesGeo,
@@ -131,19 +165,15 @@ pub fn read_local(paths: &LocalPaths) -> Result<SourceFiles, DirectoryError> {
         ));
     }
 
-    Ok(SourceFiles {
+    let origins = [&paths.congress, &data, &configs, &paths.zips].map(|p| p.display().to_string());
+    Ok(SourceFiles::new(
         congress,
         people,
         jurisdictions,
         zips,
-        source: format!(
-            "import: {}, {}, {}, {}",
-            paths.congress.display(),
-            data.display(),
-            configs.display(),
-            paths.zips.display()
-        ),
-    })
+        "import",
+        origins,
+    ))
 }
 
 /// Fails a read once more than `left` bytes have come through: a small archive must not

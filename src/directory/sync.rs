@@ -124,19 +124,21 @@ pub async fn download_sources(settings: &DirectorySettings) -> Result<SourceFile
         DirectoryError::source(Dataset::OpenStatesPeople, format!("unpacking failed: {e}"))
     })?;
     let (people, jurisdictions) = unpacked?;
-    Ok(SourceFiles {
+    let origins = [
+        &settings.congress_url,
+        &settings.openstates_people_url,
+        &settings.openstates_geo_url,
+        &settings.zips_url,
+    ]
+    .map(|url| display_url(url.as_str()));
+    Ok(SourceFiles::new(
         congress,
         people,
         jurisdictions,
         zips,
-        source: format!(
-            "sync: {}, {}, {}, {}",
-            display_url(settings.congress_url.as_str()),
-            display_url(settings.openstates_people_url.as_str()),
-            display_url(settings.openstates_geo_url.as_str()),
-            display_url(settings.zips_url.as_str())
-        ),
-    })
+        "sync",
+        origins,
+    ))
 }
 
 /// Downloads and parses everything; the caller stores the result with

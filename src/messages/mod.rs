@@ -79,7 +79,7 @@ async fn current_or_seed(
     }
     let text = template::builtin(audience).map_err(MessageError::Builtin)?;
     if store
-        .seed_template(slug, audience, &text.subject, &text.body, Utc::now())
+        .seed_template(slug, audience, &text, Utc::now())
         .await?
     {
         tracing::info!(
@@ -151,22 +151,23 @@ pub async fn save_template(
         body: body.to_string(),
     };
     // Rendering 200-odd messages is CPU work: keep it off the async workers.
-    let checked = tokio::task::spawn_blocking(move || template::check(&doc, audience, &text));
-    match checked.await {
+    let checked =
+        tokio::task::spawn_blocking(move || template::check(&doc, audience, &text).map(|()| text));
+    let text = match checked.await {
         Ok(result) => result?,
         Err(join) => {
             return Err(SaveTemplateError::Store(StoreError::Invalid(format!(
                 "the template check stopped: {join}"
             ))))
         }
-    }
+    };
     // The seed comes first, so the first saved edit is version 2 and version 1 stays on record.
     current_or_seed(store, slug, audience).await?;
     // Stored in whole seconds; answer with what a later read returns.
     let now = Utc::now();
     let now = chrono::DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let version = store
-        .add_template_version(slug, audience, subject, body, now)
+        .add_template_version(slug, audience, &text, now)
         .await?
         .ok_or_else(|| SaveTemplateError::NoCampaign(slug.to_string()))?;
     tracing::info!(
@@ -178,8 +179,8 @@ pub async fn save_template(
     Ok(MessageTemplate {
         audience,
         version,
-        subject: subject.to_string(),
-        body: body.to_string(),
+        subject: text.subject,
+        body: text.body,
         created_at: now,
     })
 }

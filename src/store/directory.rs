@@ -204,23 +204,9 @@ impl Store {
         &self,
         division_ids: &[String],
     ) -> Result<Vec<Legislator>, StoreError> {
-        let ids = unique(division_ids);
-        let mut out = Vec::new();
-        for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let rows: Vec<LegislatorRow> = on_pool!(self, pool => {
-                let mut select = sqlx::QueryBuilder::new(LEGISLATOR_COLUMNS);
-                select.push(" WHERE division_id IN (");
-                let mut list = select.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                list.push_unseparated(")");
-                select.build_query_as().fetch_all(pool).await?
-            });
-            for row in rows {
-                out.push(Legislator::try_from(row)?);
-            }
-        }
+        let mut out = self
+            .legislators_where_in("division_id", division_ids)
+            .await?;
         sort_legislators(&mut out);
         Ok(out)
     }
@@ -259,25 +245,41 @@ impl Store {
     /// The legislators with these ids, in the order asked (unknown ids are left out, repeats
     /// given once).
     pub async fn legislators_by_ids(&self, ids: &[String]) -> Result<Vec<Legislator>, StoreError> {
-        let ids = unique(ids);
-        let mut found = std::collections::HashMap::new();
-        for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let mut found: std::collections::HashMap<String, Legislator> = self
+            .legislators_where_in("id", ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.id.clone(), l))
+            .collect();
+        // A repeated id finds nothing the second time: it was removed the first.
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// The legislators whose `column` (a constant, never input) holds one of `values`, in no
+    /// particular order; each value is asked once, [`LOOKUP_CHUNK`] at a time.
+    async fn legislators_where_in(
+        &self,
+        column: &'static str,
+        values: &[String],
+    ) -> Result<Vec<Legislator>, StoreError> {
+        let values = unique(values);
+        let mut out = Vec::new();
+        for chunk in values.chunks(LOOKUP_CHUNK) {
             let rows: Vec<LegislatorRow> = on_pool!(self, pool => {
                 let mut select = sqlx::QueryBuilder::new(LEGISLATOR_COLUMNS);
-                select.push(" WHERE id IN (");
+                select.push(" WHERE ").push(column).push(" IN (");
                 let mut list = select.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
+                for value in chunk {
+                    list.push_bind(*value);
                 }
                 list.push_unseparated(")");
                 select.build_query_as().fetch_all(pool).await?
             });
             for row in rows {
-                let l = Legislator::try_from(row)?;
-                found.insert(l.id.clone(), l);
+                out.push(Legislator::try_from(row)?);
             }
         }
-        Ok(ids.into_iter().filter_map(|id| found.remove(id)).collect())
+        Ok(out)
     }
 
     /// The congressional districts a ZIP code overlaps, by state and district number

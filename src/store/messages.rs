@@ -4,7 +4,7 @@
 use super::counts::INCREMENT;
 use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
-use crate::messages::{Audience, MessageTemplate};
+use crate::messages::{Audience, MessageTemplate, TemplateText};
 use crate::stats::Channel;
 use chrono::{DateTime, Utc};
 
@@ -82,18 +82,10 @@ impl Store {
         slug: &str,
         audience: Audience,
     ) -> Result<Option<MessageTemplate>, StoreError> {
-        let sql = format!(
-            "{TEMPLATE_COLUMNS} WHERE c.slug = $1 AND t.audience = $2 \
-             ORDER BY t.version DESC LIMIT 1"
-        );
-        let row: Option<TemplateRow> = on_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(slug)
-                .bind(audience.as_str())
-                .fetch_optional(pool)
-                .await?
-        });
-        row.map(MessageTemplate::try_from).transpose()
+        let newest = self
+            .templates_newest_first(slug, audience, " LIMIT 1")
+            .await?;
+        Ok(newest.into_iter().next())
     }
 
     /// Every version of a campaign's template for `audience`, newest first.
@@ -102,8 +94,20 @@ impl Store {
         slug: &str,
         audience: Audience,
     ) -> Result<Vec<MessageTemplate>, StoreError> {
+        self.templates_newest_first(slug, audience, "").await
+    }
+
+    /// The versions of a campaign's template for `audience`, newest first; `limit` is a
+    /// constant SQL `LIMIT` clause or empty.
+    async fn templates_newest_first(
+        &self,
+        slug: &str,
+        audience: Audience,
+        limit: &'static str,
+    ) -> Result<Vec<MessageTemplate>, StoreError> {
         let sql = format!(
-            "{TEMPLATE_COLUMNS} WHERE c.slug = $1 AND t.audience = $2 ORDER BY t.version DESC"
+            "{TEMPLATE_COLUMNS} WHERE c.slug = $1 AND t.audience = $2 \
+             ORDER BY t.version DESC{limit}"
         );
         let rows: Vec<TemplateRow> = on_pool!(self, pool => {
             sqlx::query_as(&sql)
@@ -115,14 +119,13 @@ impl Store {
         rows.into_iter().map(MessageTemplate::try_from).collect()
     }
 
-    /// Stores `subject`/`body` as version 1 when the campaign has no template for `audience`
-    /// yet; true when it did. Safe to race: at most one seed is stored.
+    /// Stores `text` as version 1 when the campaign has no template for `audience` yet; true
+    /// when it did. Safe to race: at most one seed is stored.
     pub async fn seed_template(
         &self,
         slug: &str,
         audience: Audience,
-        subject: &str,
-        body: &str,
+        text: &TemplateText,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let done = on_pool!(self, pool => {
@@ -135,8 +138,8 @@ impl Store {
             )
             .bind(slug)
             .bind(audience.as_str())
-            .bind(subject)
-            .bind(body)
+            .bind(&text.subject)
+            .bind(&text.body)
             .bind(now.timestamp())
             .execute(pool)
             .await?
@@ -151,8 +154,7 @@ impl Store {
         &self,
         slug: &str,
         audience: Audience,
-        subject: &str,
-        body: &str,
+        text: &TemplateText,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
         // Two staff saving at once on PostgreSQL may pick the same number; the primary key
@@ -160,10 +162,33 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self
-                .insert_next_version(slug, audience, subject, body, now)
-                .await
-            {
+            let saved = in_transaction!(self, tx => {
+                let Some(id) = campaign_id(&mut *tx, slug).await? else {
+                    return Ok(None);
+                };
+                let latest: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(version), 0) FROM message_templates \
+                     WHERE campaign_id = $1 AND audience = $2",
+                )
+                .bind(id)
+                .bind(audience.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO message_templates (campaign_id, audience, version, subject, \
+                     body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id)
+                .bind(audience.as_str())
+                .bind(latest + 1)
+                .bind(&text.subject)
+                .bind(&text.body)
+                .bind(now.timestamp())
+                .execute(&mut *tx)
+                .await?;
+                Ok(Some(latest + 1))
+            });
+            match saved {
                 Err(StoreError::Database(sqlx::Error::Database(e)))
                     if e.is_unique_violation() && attempt < 3 =>
                 {
@@ -172,42 +197,6 @@ impl Store {
                 other => return other,
             }
         }
-    }
-
-    async fn insert_next_version(
-        &self,
-        slug: &str,
-        audience: Audience,
-        subject: &str,
-        body: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<i64>, StoreError> {
-        in_transaction!(self, tx => {
-            let Some(id) = campaign_id(&mut *tx, slug).await? else {
-                return Ok(None);
-            };
-            let latest: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(MAX(version), 0) FROM message_templates \
-                 WHERE campaign_id = $1 AND audience = $2",
-            )
-            .bind(id)
-            .bind(audience.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO message_templates (campaign_id, audience, version, subject, \
-                 body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id)
-            .bind(audience.as_str())
-            .bind(latest + 1)
-            .bind(subject)
-            .bind(body)
-            .bind(now.timestamp())
-            .execute(&mut *tx)
-            .await?;
-            Ok(Some(latest + 1))
-        })
     }
 
     /// Stores draft links that expire at `expires_at` (the scheduled purge deletes them, and the
