@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{AbortHandle, JoinSet};
+use tokio::net::TcpStream;
 
+use advocate_test_support::server::LoopbackServer;
 use advocate_test_support::{Delivered, Script, StubSmtp, FROM};
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
@@ -37,43 +37,24 @@ pub struct Options {
 }
 
 pub struct Sink {
-    port: u16,
+    server: LoopbackServer,
     state: Arc<State>,
-    listener: AbortHandle,
-    sessions: Arc<Mutex<JoinSet<()>>>,
 }
 
 impl Sink {
     pub async fn start(options: Options) -> Sink {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the sink");
-        let port = listener.local_addr().expect("sink address").port();
         let state = Arc::new(State::default());
-        let sessions = Arc::new(Mutex::new(JoinSet::new()));
-        let (st, set) = (state.clone(), sessions.clone());
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                };
-                st.sessions.fetch_add(1, Ordering::Relaxed);
-                let mut set = set.lock().unwrap_or_else(|p| p.into_inner());
-                while set.try_join_next().is_some() {}
-                set.spawn(session(stream, st.clone(), options));
-            }
-        });
-        Sink {
-            port,
-            state,
-            listener: task.abort_handle(),
-            sessions,
-        }
+        let for_sessions = state.clone();
+        let server = LoopbackServer::start(move |stream| {
+            for_sessions.sessions.fetch_add(1, Ordering::Relaxed);
+            session(stream, for_sessions.clone(), options)
+        })
+        .await;
+        Sink { server, state }
     }
 
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        self.server.smtp_url()
     }
 
     pub fn delivered(&self) -> usize {
@@ -105,14 +86,6 @@ impl Sink {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        self.listener.abort();
-        let mut set = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        set.abort_all();
     }
 }
 

@@ -220,27 +220,23 @@ impl TestApp {
 
     /// `POST .../messages` with `body`.
     pub async fn post_message(&self, body: &Value) -> (u16, Value) {
-        let res = self
-            .client
-            .post(self.url(&format!("{CAMPAIGN}/messages")))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent");
-        status_and_json(res).await
+        self.send_message(body, None).await
     }
 
     /// `POST .../messages` with `body` and an `Idempotency-Key`.
     pub async fn post_message_with_key(&self, body: &Value, key: &str) -> (u16, Value) {
-        let res = self
+        self.send_message(body, Some(key)).await
+    }
+
+    async fn send_message(&self, body: &Value, key: Option<&str>) -> (u16, Value) {
+        let mut request = self
             .client
             .post(self.url(&format!("{CAMPAIGN}/messages")))
-            .header("Idempotency-Key", key)
-            .json(body)
-            .send()
-            .await
-            .expect("request sent");
-        status_and_json(res).await
+            .json(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        status_and_json(request.send().await.expect("request sent")).await
     }
 
     /// The campaign's message counts.

@@ -12,6 +12,7 @@ pub mod figures;
 pub mod flows;
 pub mod links;
 pub mod mailbox;
+pub mod server;
 pub mod smtp_stub;
 
 pub use app::{

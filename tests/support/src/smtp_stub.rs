@@ -10,13 +10,13 @@
 //! stalls the greeting read forever, so callers must bound sends themselves.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{AbortHandle, JoinSet};
+use tokio::net::TcpStream;
+
+use crate::server::LoopbackServer;
 
 /// Longest command or message line accepted, CRLF included; longer closes the connection.
 const MAX_LINE: usize = 64 * 1024;
@@ -190,39 +190,42 @@ impl Shared {
 
 /// A running stub server; dropping it stops the listener and every open session.
 pub struct StubSmtp {
-    addr: SocketAddr,
+    server: LoopbackServer,
     shared: Arc<Shared>,
-    listener: AbortHandle,
-    sessions: Arc<Mutex<JoinSet<()>>>,
 }
 
 impl StubSmtp {
     pub async fn start(script: Script) -> StubSmtp {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("stub SMTP: cannot bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("stub SMTP: no local address");
         let shared = Arc::new(Shared {
             script,
             state: Mutex::new(State::default()),
         });
-        let sessions = Arc::new(Mutex::new(JoinSet::new()));
-        let task = tokio::spawn(accept_loop(listener, shared.clone(), sessions.clone()));
-        StubSmtp {
-            addr,
-            shared,
-            listener: task.abort_handle(),
-            sessions,
-        }
+        let for_sessions = shared.clone();
+        let server = LoopbackServer::start(move |stream| {
+            let shared = for_sessions.clone();
+            let index = {
+                let mut st = shared.lock();
+                st.sessions += 1;
+                st.sessions - 1
+            };
+            let fault = if index < shared.script.faulty_sessions {
+                shared.script.fault
+            } else {
+                Fault::None
+            };
+            session(stream, shared, fault)
+        })
+        .await;
+        StubSmtp { server, shared }
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.server.port()
     }
 
     /// lettre's URL form for a plain (no TLS) connection.
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port())
+        self.server.smtp_url()
     }
 
     /// Connections accepted so far.
@@ -268,50 +271,6 @@ impl StubSmtp {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-    }
-}
-
-impl Drop for StubSmtp {
-    fn drop(&mut self) {
-        self.listener.abort();
-        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions.abort_all();
-    }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    sessions: Arc<Mutex<JoinSet<()>>>,
-) {
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => {
-                // Replies go out at once (no Nagle delay waiting on the client's delayed ACK).
-                let _ = stream.set_nodelay(true);
-                stream
-            }
-            // Transient accept errors (e.g. EMFILE): back off rather than spin.
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let index = {
-            let mut st = shared.lock();
-            st.sessions += 1;
-            st.sessions - 1
-        };
-        let faulty = index < shared.script.faulty_sessions;
-        let fault = if faulty {
-            shared.script.fault
-        } else {
-            Fault::None
-        };
-        let mut set = sessions.lock().unwrap_or_else(|p| p.into_inner());
-        // Reap finished sessions so the set does not grow without bound.
-        while set.try_join_next().is_some() {}
-        set.spawn(session(stream, shared.clone(), fault));
     }
 }
 
@@ -384,6 +343,8 @@ fn domain_matches(script: &Script, rcpt: &str) -> bool {
 }
 
 async fn session(stream: TcpStream, shared: Arc<Shared>, fault: Fault) {
+    // Replies go out at once (no Nagle delay waiting on the client's delayed ACK).
+    let _ = stream.set_nodelay(true);
     let _ = run_session(stream, &shared, fault).await;
 }
 
