@@ -67,7 +67,7 @@ async fn main() {
         ("ADVOCATE__LIMITS__LOOKUPS_PER_MINUTE", "1000000"),
     ])
     .await;
-    app.import_full_directory();
+    app.import_full_directory().await;
 
     // Baseline: a bare actix-web handler answering fixed JSON.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

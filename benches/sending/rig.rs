@@ -106,7 +106,7 @@ pub async fn submissions(
     ])
     .await;
     eprintln!("[{backend}] importing the full directory ...");
-    app.import_full_directory();
+    app.import_full_directory().await;
 
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))

@@ -14,6 +14,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use advocate_test_support::server::LoopbackServer;
+use advocate_test_support::smtp_stub::wait_for_messages;
 use advocate_test_support::{Delivered, Script, StubSmtp, FROM};
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
@@ -71,21 +72,21 @@ impl Sink {
 
     /// The kept messages once there are at least `n`; panics after `within`.
     pub async fn wait_for_kept(&self, n: usize, within: Duration) -> Vec<Delivered> {
-        let started = Instant::now();
-        loop {
-            {
-                let kept = self.state.kept.lock().unwrap_or_else(|p| p.into_inner());
-                if kept.len() >= n {
-                    return kept.clone();
-                }
-                assert!(
-                    started.elapsed() < within,
+        let kept = || {
+            self.state
+                .kept
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        };
+        wait_for_messages(n, within, Duration::from_millis(20), kept)
+            .await
+            .unwrap_or_else(|kept| {
+                panic!(
                     "the sink kept {} of {n} messages within {within:?}",
                     kept.len()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+                )
+            })
     }
 }
 

@@ -20,7 +20,7 @@ async fn app_with_census(server: &MockServer) -> TestApp {
 async fn a_massachusetts_address_finds_all_five_kinds_of_legislator_with_the_scorecard() {
     let census = boston_census().await;
     let app = app_with_census(&census).await;
-    app.import_full_directory();
+    app.import_full_directory().await;
 
     let (status, body) = app.lookup_address(BOSTON).await;
     assert_eq!(status, 200, "{body}");
@@ -118,7 +118,7 @@ async fn a_forged_choice_token_is_refused() {
 async fn the_act_pages_show_the_form_errors_next_to_the_field_and_the_answer() {
     let census = boston_census().await;
     let app = app_with_census(&census).await;
-    app.import_full_directory();
+    app.import_full_directory().await;
 
     let (status, html) = app.get_page("/act").await;
     assert_eq!(status, 200);
@@ -151,7 +151,7 @@ async fn the_directory_age_is_visible_on_readyz_and_when_stale_on_the_supporter_
     let html = app.get_page("/act").await.1;
     assert!(html.contains("has not been loaded yet"));
 
-    app.import_full_directory();
+    app.import_full_directory().await;
     let (_, ready) = app.readyz().await;
     assert_eq!(ready["checks"]["directory"]["status"], "ok", "{ready}");
     assert!(
@@ -172,7 +172,7 @@ async fn the_directory_age_is_visible_on_readyz_and_when_stale_on_the_supporter_
         ("ADVOCATE__DIRECTORY__MAX_AGE_DAYS", "0"),
     ])
     .await;
-    strict.import_full_directory();
+    strict.import_full_directory().await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (_, ready) = strict.readyz().await;
     assert_eq!(ready["checks"]["directory"]["status"], "stale", "{ready}");
@@ -184,7 +184,7 @@ async fn the_directory_age_is_visible_on_readyz_and_when_stale_on_the_supporter_
 async fn a_zip_alone_warns_and_lets_the_supporter_choose_legislators_marked_unverified() {
     let census = boston_census().await;
     let app = app_with_census(&census).await;
-    app.import_full_directory();
+    app.import_full_directory().await;
 
     // 02139 (Cambridge) spans two congressional districts in the crosswalk.
     let (status, body) = app.lookup("zip=02139").await;

@@ -357,7 +357,7 @@ async fn compose_to_drafts_in_the_browser() {
     bounded(async {
         let census = boston_census().await;
         let app = spawn_app_with(&[("ADVOCATE__CIVIC__CENSUS_URL", &census.uri())]).await;
-        app.import_full_directory();
+        app.import_full_directory().await;
         let browser = Browser::start().await;
         browser.viewport(1280, 900).await;
         let mut axe = AxeLog::default();
@@ -571,7 +571,7 @@ async fn compose_to_send_to_receipt_in_the_browser() {
             ("ADVOCATE__OUTBOX__POLL_INTERVAL_MS", "100"),
         ])
         .await;
-        app.import_full_directory();
+        app.import_full_directory().await;
         let browser = Browser::start().await;
         browser.viewport(1280, 900).await;
         let mut axe = AxeLog::default();

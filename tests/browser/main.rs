@@ -375,7 +375,7 @@ async fn the_lookup_flow_works_and_is_accessible_in_the_browser() {
             .mount(&census)
             .await;
         let app = spawn_app_with(&[("ADVOCATE__CIVIC__CENSUS_URL", &census.uri())]).await;
-        app.import_full_directory();
+        app.import_full_directory().await;
 
         let browser = Browser::start().await;
         browser.viewport(1280, 900).await;

@@ -132,8 +132,14 @@ impl TestApp {
     }
 
     /// Imports the full legislator directory from the shared datasets into this app's database.
-    pub fn import_full_directory(&self) {
-        data::import_full_directory(&self.db_url);
+    /// The import takes seconds: it runs off the test's runtime, so the client meanwhile sees
+    /// the server close idle keep-alive connections (a blocked runtime would hand the next
+    /// request a connection the server already closed).
+    pub async fn import_full_directory(&self) {
+        let db_url = self.db_url.clone();
+        tokio::task::spawn_blocking(move || data::import_full_directory(&db_url))
+            .await
+            .expect("the import finished");
     }
 
     // ---- Plain requests -----------------------------------------------------------------

@@ -26,7 +26,7 @@ pub async fn boston_app_with(extra: &[(&str, &str)]) -> (TestApp, MockServer) {
     ];
     settings.extend_from_slice(extra);
     let app = spawn_app_with(&settings).await;
-    app.import_full_directory();
+    app.import_full_directory().await;
     (app, census)
 }
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use crate::smtp_stub::Delivered;
+use crate::smtp_stub::{wait_for_messages, Delivered};
 
 /// How long one start attempt may take before the server must answer a 220 greeting.
 const START_WITHIN: Duration = Duration::from_secs(15);
@@ -157,13 +157,10 @@ impl Aiosmtpd {
 
     /// Waits until at least `n` messages are stored; panics after `within`, listing them.
     pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Delivered> {
-        let deadline = Instant::now() + within;
-        loop {
-            let got = self.messages();
-            if got.len() >= n {
-                return got;
-            }
-            if Instant::now() >= deadline {
+        let every = Duration::from_millis(50);
+        wait_for_messages(n, within, every, || self.messages())
+            .await
+            .unwrap_or_else(|got| {
                 let summary: Vec<String> = got
                     .iter()
                     .map(|d| {
@@ -179,9 +176,7 @@ impl Aiosmtpd {
                     "aiosmtpd: expected {n} message(s) within {within:?}, got {}: {summary:#?}",
                     got.len()
                 );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            })
     }
 }
 

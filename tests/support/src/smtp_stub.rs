@@ -252,13 +252,10 @@ impl StubSmtp {
 
     /// Waits until at least `n` messages were delivered; panics after `within`.
     pub async fn wait_for_delivered(&self, n: usize, within: Duration) -> Vec<Delivered> {
-        let deadline = Instant::now() + within;
-        loop {
-            let delivered = self.delivered();
-            if delivered.len() >= n {
-                return delivered;
-            }
-            if Instant::now() >= deadline {
+        let every = Duration::from_millis(20);
+        wait_for_messages(n, within, every, || self.delivered())
+            .await
+            .unwrap_or_else(|delivered| {
                 let st = self.shared.lock();
                 panic!(
                     "stub SMTP: expected {n} delivered message(s) within {within:?}, got {} \
@@ -268,9 +265,28 @@ impl StubSmtp {
                     st.rcpt_attempts,
                     delivered
                 );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            })
+    }
+}
+
+/// Polls `messages` every `every` until it holds at least `n`; `Err` with the last answer
+/// after `within`.
+pub async fn wait_for_messages(
+    n: usize,
+    within: Duration,
+    every: Duration,
+    messages: impl Fn() -> Vec<Delivered>,
+) -> Result<Vec<Delivered>, Vec<Delivered>> {
+    let deadline = Instant::now() + within;
+    loop {
+        let got = messages();
+        if got.len() >= n {
+            return Ok(got);
         }
+        if Instant::now() >= deadline {
+            return Err(got);
+        }
+        tokio::time::sleep(every).await;
     }
 }
 
