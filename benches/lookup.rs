@@ -4,15 +4,11 @@
 //! Run with `scripts/bench` (or `cargo bench --bench lookup`). Every loop is bounded in count
 //! and time, and all traffic stays on loopback.
 
-#[allow(dead_code)]
-#[path = "../tests/api/helpers.rs"]
-mod helpers;
-
 use actix_web::{web, App, HttpResponse, HttpServer};
+use advocate_test_support::figures::{median, percentile_ms};
+use advocate_test_support::{boston_census, calls, spawn_app_with, CAMPAIGN};
 use serde_json::json;
 use std::time::{Duration, Instant};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const DISTINCT: usize = 100;
 const REQUESTS: usize = 1_000;
@@ -54,37 +50,24 @@ async fn measure(client: &reqwest::Client, urls: &[String]) -> Figures {
     }
     let total = started.elapsed();
     latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     Figures {
         rps: latencies.len() as f64 / total.as_secs_f64(),
-        p50_ms: pct(0.50).as_secs_f64() * 1000.0,
-        p99_ms: pct(0.99).as_secs_f64() * 1000.0,
+        p50_ms: percentile_ms(&latencies, 0.50),
+        p99_ms: percentile_ms(&latencies, 0.99),
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 #[actix_web::main]
 async fn main() {
     // The Census stand-in answers every address with one Boston match.
-    let census = MockServer::start().await;
-    let body = helpers::census_boston();
-    Mock::given(method("GET"))
-        .and(path("/geographies/onelineaddress"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(&census)
-        .await;
-
-    let app = helpers::spawn_app_with(&[
+    let census = boston_census().await;
+    let app = spawn_app_with(&[
         ("ADVOCATE__CIVIC__CENSUS_URL", &census.uri()),
         // The benchmark is one client; lift the per-client lookup limit out of the way.
         ("ADVOCATE__LIMITS__LOOKUPS_PER_MINUTE", "1000000"),
     ])
     .await;
-    helpers::import_full_directory(&app.db_url);
+    app.import_full_directory().await;
 
     // Baseline: a bare actix-web handler answering fixed JSON.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -109,11 +92,10 @@ async fn main() {
         .expect("client");
     let lookups: Vec<String> = (0..DISTINCT)
         .map(|i| {
-            format!(
-                "{}/api/v1/campaigns/end-qualified-immunity/targets?address={}+Beacon+St%2C+Boston%2C+MA+02133",
-                app.address,
+            app.url(&format!(
+                "{CAMPAIGN}/targets?address={}+Beacon+St%2C+Boston%2C+MA+02133",
                 i + 1
-            )
+            ))
         })
         .collect();
     let bare_urls = vec![format!("http://127.0.0.1:{bare_port}/")];
@@ -127,17 +109,10 @@ async fn main() {
             res.status()
         );
     }
-    let upstream_after_warm = census
-        .received_requests()
-        .await
-        .map(|r| r.len())
-        .unwrap_or(0);
+    let upstream_after_warm = calls(&census).await;
 
     // Where the time goes: the scorecard alone (no lookup).
-    let scorecard_urls = vec![format!(
-        "{}/api/v1/campaigns/end-qualified-immunity/scorecards/MA",
-        app.address
-    )];
+    let scorecard_urls = vec![app.url(&format!("{CAMPAIGN}/scorecards/MA"))];
     let sc = measure(&client, &scorecard_urls).await;
     println!(
         "  (scorecard endpoint alone: {:.0} req/s, p50 {:.2} ms)",
@@ -156,11 +131,7 @@ async fn main() {
         warm_p50.push(w.p50_ms);
         warm_p99.push(w.p99_ms);
     }
-    let upstream_total = census
-        .received_requests()
-        .await
-        .map(|r| r.len())
-        .unwrap_or(0);
+    let upstream_total = calls(&census).await;
 
     let (w, b) = (median(warm), median(base));
     println!("lookup benchmark: {REQUESTS} requests x 3 rounds, {CONCURRENCY} in flight, {DISTINCT} distinct addresses (medians of 3 rounds)");

@@ -5,7 +5,6 @@
 //! openstates-geo's real jurisdiction configs for six states, read from `../shared/data` (or
 //! `ADVOCATE_SHARED_DATA`), never copied into the repository.
 
-use crate::helpers::{fixture, shared_data, test_settings};
 use advocate::civic::{Accuracy, Locator, Lookup, LookupError};
 use advocate::config::Settings;
 use advocate::directory::{
@@ -14,6 +13,7 @@ use advocate::directory::{
 use advocate::domain::{Address, AddressInput, StateCode, Zip};
 use advocate::store::lookup_cache::{CachedChoice, CachedLookup};
 use advocate::store::Store;
+use advocate_test_support::{fixture, shared_data, test_settings};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};

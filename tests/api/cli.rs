@@ -1,23 +1,15 @@
 //! The `advocate` binary's subcommands, run as a newcomer would.
 
-use crate::helpers::{fixture, fresh_database_url};
-use std::process::{Command, Output};
+use advocate_test_support::{
+    advocate_bin, fixture, fresh_database_url, output_text as text, run_advocate as advocate,
+};
 
-fn advocate(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_advocate"))
-        .args(args)
-        .env("ADVOCATE__DATABASE__URL", db_url)
-        .env("ADVOCATE__LOG__LEVEL", "warn")
-        .output()
-        .expect("binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+#[test]
+fn the_support_crate_runs_the_binary_cargo_built_for_these_tests() {
+    assert_eq!(
+        advocate_bin(),
+        std::path::Path::new(env!("CARGO_BIN_EXE_advocate"))
+    );
 }
 
 #[tokio::test]
@@ -99,7 +91,7 @@ async fn a_malformed_file_names_line_and_field_and_changes_nothing() {
 
 #[test]
 fn an_invalid_setting_stops_start_up_with_one_line_naming_the_key() {
-    let out = Command::new(env!("CARGO_BIN_EXE_advocate"))
+    let out = std::process::Command::new(advocate_bin())
         .arg("migrate")
         .env("ADVOCATE__DATABASE__MAX_CONNECTIONS", "many")
         .output()
@@ -114,7 +106,7 @@ fn an_invalid_setting_stops_start_up_with_one_line_naming_the_key() {
 /// against every state first), and see the versions.
 #[tokio::test]
 async fn template_show_save_and_history() {
-    let app = crate::helpers::spawn_app().await;
+    let app = advocate_test_support::spawn_app().await;
     let db = &app.db_url;
     let out = advocate(db, &["template", "show", "--audience", "state"]);
     assert!(out.status.success(), "{}", text(&out));

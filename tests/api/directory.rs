@@ -5,7 +5,6 @@
 //! The full datasets are read from `../shared/data` (or `ADVOCATE_SHARED_DATA`), never copied
 //! into the repository; the archives `sync` downloads are built from them on the fly.
 
-use crate::helpers::{fresh_database_url, shared_data};
 use advocate::config::Settings;
 use advocate::directory::{
     build_directory, congressional_division_id, read_local, state_division_id, sync, Chamber,
@@ -13,10 +12,13 @@ use advocate::directory::{
 };
 use advocate::domain::{StateCode, Zip};
 use advocate::store::Store;
+use advocate_test_support::{
+    advocate_command, fresh_database_url, output_text as text, shared_data,
+};
 use chrono::{NaiveDate, Utc};
 use flate2::write::GzEncoder;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};
@@ -298,21 +300,11 @@ fn url_env(server: &MockServer) -> Vec<(String, String)> {
 }
 
 fn advocate(db_url: &str, env: &[(String, String)], args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_advocate"))
+    advocate_command(db_url)
         .args(args)
-        .env("ADVOCATE__DATABASE__URL", db_url)
-        .env("ADVOCATE__LOG__LEVEL", "warn")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()
         .expect("binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// Runs the binary off the async runtime (it can take seconds).

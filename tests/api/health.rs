@@ -1,9 +1,9 @@
-use crate::helpers::spawn_app;
+use advocate_test_support::spawn_app;
 
 #[tokio::test]
 async fn healthz_answers_ok() {
     let app = spawn_app().await;
-    let (status, body) = app.get_json("/healthz").await;
+    let (status, body) = app.healthz().await;
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
 }
@@ -11,7 +11,7 @@ async fn healthz_answers_ok() {
 #[tokio::test]
 async fn readyz_reports_the_database_backend() {
     let app = spawn_app().await;
-    let (status, body) = app.get_json("/readyz").await;
+    let (status, body) = app.readyz().await;
     assert_eq!(status, 200);
     assert_eq!(body["checks"]["database"]["status"], "ok");
     assert_eq!(body["checks"]["database"]["backend"], app.store.backend());
@@ -25,7 +25,7 @@ async fn readyz_reports_the_database_backend() {
 async fn readyz_fails_when_the_database_is_gone() {
     let app = spawn_app().await;
     app.store.close().await;
-    let (status, body) = app.get_json("/readyz").await;
+    let (status, body) = app.readyz().await;
     assert_eq!(status, 503);
     assert_eq!(body["checks"]["database"]["status"], "error");
 }

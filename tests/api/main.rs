@@ -5,7 +5,6 @@ mod civic;
 mod cli;
 mod directory;
 mod health;
-mod helpers;
 mod mailbox;
 mod messages;
 mod openapi;

@@ -2,86 +2,15 @@
 //! the counting redirect `GET /r/{token}`, the counts API, template versions, and the compose
 //! pages, against a Census stand-in and the full public directory.
 
-use crate::helpers::{census_boston, import_full_directory, spawn_app, spawn_app_with, TestApp};
 use advocate::messages::{self, Audience, SaveTemplateError, TemplateError};
 use advocate::stats::Channel;
+use advocate_test_support::{
+    boston_app, calls, ids, message_request as request, param, query_of, spawn_app, spawn_app_with,
+    status_and_text, TestApp, BOSTON, SLUG,
+};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-pub const SLUG: &str = "end-qualified-immunity";
-pub const MESSAGES: &str = "/api/v1/campaigns/end-qualified-immunity/messages";
-pub const COUNTS: &str = "/api/v1/campaigns/end-qualified-immunity/counts";
-const ADDRESS: &str = "24 Beacon St, Boston, MA 02133";
-
-/// An app whose Census stand-in knows one Boston address, with the full directory imported.
-pub async fn boston_app() -> (TestApp, MockServer) {
-    boston_app_with(&[]).await
-}
-
-/// [`boston_app`] with more settings.
-pub async fn boston_app_with(extra: &[(&str, &str)]) -> (TestApp, MockServer) {
-    let census = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/geographies/onelineaddress"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(census_boston()))
-        .mount(&census)
-        .await;
-    let uri = census.uri();
-    let mut settings = vec![
-        ("ADVOCATE__CIVIC__CENSUS_URL", uri.as_str()),
-        ("ADVOCATE__CIVIC__TIMEOUT_MS", "3000"),
-    ];
-    settings.extend_from_slice(extra);
-    let app = spawn_app_with(&settings).await;
-    import_full_directory(&app.db_url);
-    (app, census)
-}
-
-/// The lookup's targets for the Boston address.
-pub async fn targets(app: &TestApp) -> (Vec<Value>, Value) {
-    let encoded: String = url::form_urlencoded::byte_serialize(ADDRESS.as_bytes()).collect();
-    let (status, body) = app
-        .get_json(&format!(
-            "/api/v1/campaigns/{SLUG}/targets?address={encoded}"
-        ))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let targets = body["targets"].as_array().expect("targets").clone();
-    (targets, body["scorecard"].clone())
-}
-
-pub fn ids(targets: &[Value]) -> Vec<String> {
-    targets
-        .iter()
-        .map(|t| t["id"].as_str().expect("id").to_string())
-        .collect()
-}
-
-pub async fn post_json(app: &TestApp, body: &Value) -> (u16, Value) {
-    let res = app
-        .client
-        .post(format!("{}{MESSAGES}", app.address))
-        .json(body)
-        .send()
-        .await
-        .expect("request sent");
-    let status = res.status().as_u16();
-    let json = res.json().await.unwrap_or(Value::Null);
-    (status, json)
-}
-
-pub fn request(targets: &[String]) -> Value {
-    json!({
-        "name": "Jane Doe",
-        "email": "jane@example.org",
-        "city": "Boston",
-        "address": ADDRESS,
-        "targets": targets,
-        "mode": "draft",
-    })
-}
+use wiremock::MockServer;
 
 /// The path of an absolute counting link.
 fn path_of(link: &Value) -> String {
@@ -90,33 +19,9 @@ fn path_of(link: &Value) -> String {
     url.path().to_string()
 }
 
-/// Follows a counting link without following the redirect; returns the Location.
+/// Follows an absolute counting link without following the redirect; returns the Location.
 async fn follow(app: &TestApp, link: &Value) -> String {
-    let res = app.get(&path_of(link)).await;
-    assert_eq!(
-        res.status().as_u16(),
-        303,
-        "counting links redirect with 303"
-    );
-    res.headers()["location"]
-        .to_str()
-        .expect("ASCII location")
-        .to_string()
-}
-
-/// The decoded query of a URL (`mailto:` included).
-fn query_of(url: &str) -> Vec<(String, String)> {
-    let (_, q) = url.split_once('?').expect("a query");
-    url::form_urlencoded::parse(q.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn param<'a>(q: &'a [(String, String)], key: &str) -> &'a str {
-    q.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no {key} in {q:?}"))
+    app.follow_draft_link(&path_of(link)).await
 }
 
 async fn count_rows(app: &TestApp) -> Vec<advocate::stats::CountRow> {
@@ -130,8 +35,8 @@ async fn count_rows(app: &TestApp) -> Vec<advocate::stats::CountRow> {
 #[tokio::test]
 async fn a_massachusetts_draft_carries_to_subject_and_body_and_asks_for_each_gap() {
     let (app, _census) = boston_app().await;
-    let (targets, scorecard) = targets(&app).await;
-    let (status, body) = post_json(&app, &request(&ids(&targets))).await;
+    let (targets, scorecard) = app.boston_targets().await;
+    let (status, body) = app.post_message(&request(&ids(&targets))).await;
     assert_eq!(status, 200, "{body}");
     let drafts = body["drafts"].as_array().expect("drafts");
     assert_eq!(drafts.len(), targets.len(), "one draft per legislator");
@@ -232,10 +137,10 @@ async fn a_massachusetts_draft_carries_to_subject_and_body_and_asks_for_each_gap
 #[tokio::test]
 async fn forged_targets_and_extra_recipient_fields_are_refused_and_nothing_is_counted() {
     let (app, census) = boston_app().await;
-    let (targets, _) = targets(&app).await;
+    let (targets, _) = app.boston_targets().await;
     let mut forged = ids(&targets);
     forged.push("bioguide:S000148".to_string()); // a real senator, from New York
-    let (status, body) = post_json(&app, &request(&forged)).await;
+    let (status, body) = app.post_message(&request(&forged)).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["field"], "targets");
     assert!(
@@ -248,19 +153,15 @@ async fn forged_targets_and_extra_recipient_fields_are_refused_and_nothing_is_co
     for extra in ["to", "cc", "bcc", "recipients"] {
         let mut req = request(&ids(&targets));
         req[extra] = json!(["attacker@example.com"]);
-        let (status, body) = post_json(&app, &req).await;
+        let (status, body) = app.post_message(&req).await;
         assert_eq!(status, 422, "{extra}: {body}");
         assert_eq!(body["field"], extra, "{body}");
     }
     assert!(count_rows(&app).await.is_empty(), "nothing counted");
-    let (_, totals) = app.get_json(COUNTS).await;
+    let (_, totals) = app.counts().await;
     assert_eq!(totals["total"], 0);
     // The lookup was answered from the cache after the first time.
-    let calls = census
-        .received_requests()
-        .await
-        .map(|r| r.len())
-        .unwrap_or(0);
+    let calls = calls(&census).await;
     assert_eq!(calls, 1);
 }
 
@@ -288,16 +189,12 @@ async fn invalid_fields_are_422_naming_the_field_before_any_lookup() {
     for (key, value, field) in cases {
         let mut req = base.clone();
         req[key] = value;
-        let (status, body) = post_json(&app, &req).await;
+        let (status, body) = app.post_message(&req).await;
         assert_eq!(status, 422, "{key}: {body}");
         assert_eq!(body["field"], field, "{body}");
         assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
     }
-    let calls = census
-        .received_requests()
-        .await
-        .map(|r| r.len())
-        .unwrap_or(0);
+    let calls = calls(&census).await;
     assert_eq!(calls, 0, "invalid requests never reach the provider");
 }
 
@@ -306,7 +203,7 @@ async fn requests_over_64_kib_are_413_with_a_json_error() {
     let app = spawn_app().await;
     let mut req = request(&["x".to_string()]);
     req["body"] = json!("b".repeat(70 * 1024));
-    let (status, body) = post_json(&app, &req).await;
+    let (status, body) = app.post_message(&req).await;
     assert_eq!(status, 413, "{body}");
     assert!(
         body["error"].as_str().is_some_and(|e| e.contains("larger")),
@@ -319,10 +216,10 @@ async fn requests_over_64_kib_are_413_with_a_json_error() {
 #[tokio::test]
 async fn send_mode_without_a_relay_is_503_and_stores_nothing() {
     let (app, _census) = boston_app().await;
-    let (targets, _) = targets(&app).await;
+    let (targets, _) = app.boston_targets().await;
     let mut req = request(&ids(&targets));
     req["mode"] = json!("send");
-    let (status, body) = post_json(&app, &req).await;
+    let (status, body) = app.post_message(&req).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(
         body["error"],
@@ -334,13 +231,13 @@ async fn send_mode_without_a_relay_is_503_and_stores_nothing() {
 #[tokio::test]
 async fn the_counting_redirect_counts_once_per_message_and_forged_tokens_are_404() {
     let (app, _census) = boston_app().await;
-    let (targets, _) = targets(&app).await;
+    let (targets, _) = app.boston_targets().await;
     let senator = targets
         .iter()
         .find(|t| t["chamber"] == "state_upper")
         .expect("a state senator");
     let id = senator["id"].as_str().expect("id").to_string();
-    let (status, body) = post_json(&app, &request(std::slice::from_ref(&id))).await;
+    let (status, body) = app.post_message(&request(std::slice::from_ref(&id))).await;
     assert_eq!(status, 200, "{body}");
     let draft = &body["drafts"][0];
     assert_eq!(body["drafts"].as_array().map(Vec::len), Some(1));
@@ -361,7 +258,7 @@ async fn the_counting_redirect_counts_once_per_message_and_forged_tokens_are_404
     );
 
     // A second drafted message to the same office counts again.
-    let (_, again) = post_json(&app, &request(std::slice::from_ref(&id))).await;
+    let (_, again) = app.post_message(&request(std::slice::from_ref(&id))).await;
     follow(&app, &again["drafts"][0]["outlook"]).await;
     assert_eq!(count_rows(&app).await[0].count, 2);
 
@@ -385,7 +282,7 @@ async fn the_counting_redirect_counts_once_per_message_and_forged_tokens_are_404
 #[tokio::test]
 async fn the_counts_api_reports_totals_by_state_and_channel() {
     let app = spawn_app().await;
-    let (status, body) = app.get_json(COUNTS).await;
+    let (status, body) = app.counts().await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
@@ -408,7 +305,7 @@ async fn the_counts_api_reports_totals_by_state_and_channel() {
             .await
             .expect("counted"));
     }
-    let (status, body) = app.get_json(COUNTS).await;
+    let (status, body) = app.counts().await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
@@ -428,7 +325,7 @@ async fn the_counts_api_reports_totals_by_state_and_channel() {
             .map(|r| r.count),
         Some(2)
     );
-    let (status, _) = app.get_json("/api/v1/campaigns/nope/counts").await;
+    let (status, _) = app.counts_of("nope").await;
     assert_eq!(status, 404);
 }
 
@@ -528,8 +425,8 @@ async fn a_good_edit_creates_version_2_and_the_drafts_use_it() {
         [2, 1]
     );
 
-    let (targets, _) = targets(&app).await;
-    let (status, body) = post_json(&app, &request(&ids(&targets))).await;
+    let (targets, _) = app.boston_targets().await;
+    let (status, body) = app.post_message(&request(&ids(&targets))).await;
     assert_eq!(status, 200, "{body}");
     for (draft, target) in body["drafts"]
         .as_array()
@@ -558,7 +455,7 @@ async fn a_good_edit_creates_version_2_and_the_drafts_use_it() {
     let mut req = request(&ids(&targets));
     req["subject"] = json!("My own subject");
     req["body"] = json!("My own words.\r\n{{ supporter.name }}");
-    let (status, body) = post_json(&app, &req).await;
+    let (status, body) = app.post_message(&req).await;
     assert_eq!(status, 200, "{body}");
     for draft in body["drafts"].as_array().expect("drafts") {
         assert_eq!(draft["subject"], "My own subject");
@@ -586,15 +483,13 @@ fn attr_near<'a>(html: &'a str, marker: &str, attr: &str) -> &'a str {
 #[tokio::test]
 async fn the_compose_pages_go_from_the_lookup_to_drafts_with_errors_next_to_fields() {
     let (app, _census) = boston_app().await;
-    let (targets, _) = targets(&app).await;
+    let (targets, _) = app.boston_targets().await;
     let ids = ids(&targets);
 
     let act = app
-        .get("/act?address=24+Beacon+St%2C+Boston%2C+MA+02133")
+        .get_page("/act?address=24+Beacon+St%2C+Boston%2C+MA+02133")
         .await
-        .text()
-        .await
-        .expect("page");
+        .1;
     assert!(
         act.contains("action=\"/compose\""),
         "the results offer to write"
@@ -608,22 +503,21 @@ async fn the_compose_pages_go_from_the_lookup_to_drafts_with_errors_next_to_fiel
     );
 
     let post = |path: &'static str, form: Vec<(String, String)>| {
-        let client = app.client.clone();
-        let url = format!("{}{path}", app.address);
+        let app = &app;
         async move {
-            let res = client.post(url).form(&form).send().await.expect("sent");
-            let status = res.status().as_u16();
+            let res = app.post_form(path, &form).await;
             let csp = res
                 .headers()
                 .get("content-security-policy")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_string();
-            (status, res.text().await.expect("body"), csp)
+            let (status, html) = status_and_text(res).await;
+            (status, html, csp)
         }
     };
     let mut base: Vec<(String, String)> = vec![
-        ("lookup_address".into(), ADDRESS.into()),
+        ("lookup_address".into(), BOSTON.into()),
         ("email".into(), "jane@example.org".into()),
         ("city".into(), "Boston".into()),
     ];
@@ -699,12 +593,7 @@ async fn the_compose_pages_go_from_the_lookup_to_drafts_with_errors_next_to_fiel
     );
     let link = attr_near(&html, "Open in my mail app", "href").to_string();
     assert!(link.starts_with("/r/"), "{link}");
-    let res = app.get(&link).await;
-    assert_eq!(res.status().as_u16(), 303);
-    let location = res.headers()["location"]
-        .to_str()
-        .expect("ASCII")
-        .to_string();
+    let location = app.follow_draft_link(&link).await;
     let q = query_of(&location);
     assert_eq!(param(&q, "subject"), "My subject");
     assert_eq!(param(&q, "body"), "Dear Senator,\r\n\r\nMy own words.");

@@ -1,9 +1,9 @@
-use crate::helpers::spawn_app;
+use advocate_test_support::spawn_app;
 
 #[tokio::test]
 async fn the_openapi_document_describes_every_api_route_and_they_answer() {
     let app = spawn_app().await;
-    let (status, doc) = app.get_json("/api/openapi.json").await;
+    let (status, doc) = app.openapi().await;
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."));
     let paths = doc["paths"].as_object().expect("paths");

@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use advocate_test_support::spawn_app;
 
 #[tokio::test]
 async fn the_home_page_shows_the_campaign_standards_map_and_table() {
@@ -21,9 +21,8 @@ async fn the_home_page_shows_the_campaign_standards_map_and_table() {
 #[tokio::test]
 async fn a_state_page_lists_every_criterion_with_its_reason() {
     let app = spawn_app().await;
-    let res = app.get("/states/MA").await;
-    assert_eq!(res.status().as_u16(), 200);
-    let html = res.text().await.expect("body");
+    let (status, html) = app.get_page("/states/MA").await;
+    assert_eq!(status, 200);
     assert!(html.contains("Massachusetts"));
     assert!(
         html.contains("Chapter 258, Section 2"),

@@ -2,12 +2,11 @@
 //! lose their text and the supporter's name and email after the retention period; counts and
 //! receipts' states stay.
 
-use crate::messages::{COUNTS, SLUG};
 use crate::smtp_faults::{rig, Rig};
-use crate::smtp_stub::{Fault, Script, StubSmtp};
 use advocate::domain::{EmailAddress, SupporterName};
 use advocate::messages::Supporter;
 use advocate::outbox::{ReceiptStatus, CONFIRM_TTL};
+use advocate_test_support::{Fault, Script, StubSmtp, SLUG};
 
 const DAY: i64 = 86_400;
 
@@ -49,7 +48,7 @@ async fn expired_submissions_go_and_delivered_text_is_purged_after_retention() {
     let pass = worker.pass(&stopped).await.expect("pass");
     assert_eq!(pass.retrying, 1, "{pass:?}");
     let waiting = unconfirmed(&rig).await;
-    let (_, counts_before) = rig.app.get_json(COUNTS).await;
+    let (_, counts_before) = rig.app.counts().await;
 
     let now = chrono::Utc::now().timestamp();
     // Before anything is old enough, nothing changes.
@@ -98,7 +97,7 @@ async fn expired_submissions_go_and_delivered_text_is_purged_after_retention() {
     assert_eq!(still.supporter_name.as_deref(), Some("Jane Doe"));
     assert!(advocate::outbox::messages(&still).all(|m| m.body.is_some()));
 
-    let (_, counts_after) = rig.app.get_json(COUNTS).await;
+    let (_, counts_after) = rig.app.counts().await;
     assert_eq!(counts_before, counts_after, "counts are kept");
     assert_eq!(counts_after["by_state"]["MA"]["sent"], 2);
 }

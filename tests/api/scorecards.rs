@@ -1,7 +1,5 @@
-use crate::helpers::spawn_app;
+use advocate_test_support::{spawn_app, CAMPAIGN, SLUG};
 use serde_json::Value;
-
-const BASE: &str = "/api/v1/campaigns/end-qualified-immunity";
 
 fn gap_ids(card: &Value) -> Vec<String> {
     card["gaps"]
@@ -25,11 +23,11 @@ fn status_of(card: &Value, id: &str) -> String {
 #[tokio::test]
 async fn the_seeded_campaign_is_listed() {
     let app = spawn_app().await;
-    let (status, body) = app.get_json("/api/v1/campaigns").await;
+    let (status, body) = app.get_campaigns().await;
     assert_eq!(status, 200);
     assert_eq!(body["campaigns"][0]["slug"], "end-qualified-immunity");
 
-    let (status, body) = app.get_json(BASE).await;
+    let (status, body) = app.get_campaign(SLUG).await;
     assert_eq!(status, 200);
     let criteria = body["criteria"].as_array().expect("criteria");
     assert_eq!(criteria.len(), 9);
@@ -39,7 +37,7 @@ async fn the_seeded_campaign_is_listed() {
 #[tokio::test]
 async fn massachusetts_scores_end_3_of_4_start_1_of_5_with_five_gaps() {
     let app = spawn_app().await;
-    let (status, card) = app.get_json(&format!("{BASE}/scorecards/MA")).await;
+    let (status, card) = app.scorecard("MA").await;
     assert_eq!(status, 200, "{card}");
     assert_eq!(card["state"], "MA");
     assert_eq!(card["score"]["end"], 3.0);
@@ -74,11 +72,11 @@ async fn massachusetts_scores_end_3_of_4_start_1_of_5_with_five_gaps() {
 #[tokio::test]
 async fn missouri_and_connecticut_match_their_seed_pages() {
     let app = spawn_app().await;
-    let (_, mo) = app.get_json(&format!("{BASE}/scorecards/mo")).await;
+    let (_, mo) = app.scorecard("mo").await;
     assert_eq!(mo["state"], "MO");
     assert_eq!(mo["summary"], "end 3/4, start 3/5");
 
-    let (_, ct) = app.get_json(&format!("{BASE}/scorecards/CT")).await;
+    let (_, ct) = app.scorecard("CT").await;
     assert_eq!(ct["score"]["end"], 2.0);
     assert_eq!(ct["score"]["start"], 1.5);
     assert_eq!(ct["summary"], "end 2/4, start 1.5/5");
@@ -90,7 +88,7 @@ async fn missouri_and_connecticut_match_their_seed_pages() {
 #[tokio::test]
 async fn states_from_stored_pages_keep_unknowns_as_unknown() {
     let app = spawn_app().await;
-    let (_, co) = app.get_json(&format!("{BASE}/scorecards/CO")).await;
+    let (_, co) = app.scorecard("CO").await;
     assert_eq!(co["score"]["end"], 3.0);
     assert_eq!(co["score"]["start_unknown"], 5);
     assert_eq!(status_of(&co, "start_attorney_fees"), "unknown");
@@ -103,7 +101,7 @@ async fn states_from_stored_pages_keep_unknowns_as_unknown() {
 #[tokio::test]
 async fn a_state_without_legislation_asks_for_all_nine_standards() {
     let app = spawn_app().await;
-    let (status, wy) = app.get_json(&format!("{BASE}/scorecards/WY")).await;
+    let (status, wy) = app.scorecard("WY").await;
     assert_eq!(status, 200);
     assert!(wy["bill"].is_null());
     let gaps = wy["gaps"].as_array().expect("gaps");
@@ -117,7 +115,7 @@ async fn a_state_without_legislation_asks_for_all_nine_standards() {
 #[tokio::test]
 async fn all_states_and_dc_have_a_scorecard() {
     let app = spawn_app().await;
-    let (status, body) = app.get_json(&format!("{BASE}/scorecards")).await;
+    let (status, body) = app.scorecards().await;
     assert_eq!(status, 200);
     let cards = body["scorecards"].as_array().expect("scorecards");
     assert_eq!(cards.len(), 51);
@@ -129,8 +127,8 @@ async fn all_states_and_dc_have_a_scorecard() {
 async fn unknown_states_and_campaigns_are_json_404s() {
     let app = spawn_app().await;
     for path in [
-        format!("{BASE}/scorecards/XX"),
-        format!("{BASE}/scorecards/%3Cscript%3E"),
+        format!("{CAMPAIGN}/scorecards/XX"),
+        format!("{CAMPAIGN}/scorecards/%3Cscript%3E"),
         "/api/v1/campaigns/no-such-campaign".to_string(),
         "/api/v1/campaigns/no-such-campaign/scorecards/MA".to_string(),
     ] {

@@ -3,58 +3,15 @@
 //! sends), delivery of each legislator's mail with the headers the issue names and the state's
 //! gaps, the receipt (page and API), and the counts.
 
-use crate::helpers::{token_after, TestApp};
-use crate::mailbox::Aiosmtpd;
-use crate::messages::{boston_app_with, post_json, request, targets, COUNTS, MESSAGES};
-use crate::smtp_stub::{Delivered, Script, StubSmtp};
+use advocate_test_support::{
+    emailable, location, send_request, sending_app, status_and_text, token_after, Aiosmtpd,
+    Delivered, Script, StubSmtp, TestApp, FROM,
+};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-pub const FROM: &str = "send@advocate.test";
-
-/// Settings that turn sending on, through the relay at `url`, with a quick worker.
-pub fn sending_settings(url: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("ADVOCATE__SMTP__URL", url.to_string()),
-        ("ADVOCATE__SMTP__FROM_ADDRESS", FROM.to_string()),
-        ("ADVOCATE__SMTP__FROM_NAME", "Campaign Zero".to_string()),
-        ("ADVOCATE__SMTP__TIMEOUT_SECS", "5".to_string()),
-        ("ADVOCATE__OUTBOX__POLL_INTERVAL_MS", "100".to_string()),
-        ("ADVOCATE__OUTBOX__RETRY_BASE_SECS", "1".to_string()),
-        ("ADVOCATE__OUTBOX__RETRY_MAX_SECS", "1".to_string()),
-    ]
-}
-
-async fn sending_app(url: &str) -> (TestApp, wiremock::MockServer) {
-    let owned = sending_settings(url);
-    let settings: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    boston_app_with(&settings).await
-}
-
-/// The ids of the lookup's legislators that have an email address (the ones the service sends
-/// to), and their addresses.
-fn emailable(targets: &[Value]) -> (Vec<String>, Vec<String>) {
-    let with_email: Vec<&Value> = targets.iter().filter(|t| t["email"].is_string()).collect();
-    (
-        with_email
-            .iter()
-            .map(|t| t["id"].as_str().expect("id").to_string())
-            .collect(),
-        with_email
-            .iter()
-            .map(|t| t["email"].as_str().expect("email").to_lowercase())
-            .collect(),
-    )
-}
-
-fn send_request(ids: &[String]) -> Value {
-    let mut req = request(ids);
-    req["mode"] = json!("send");
-    req
-}
-
 async fn receipt(app: &TestApp, token: &str) -> Value {
-    let (status, body) = app.get_json(&format!("/api/v1/receipts/{token}")).await;
+    let (status, body) = app.receipt_json(token).await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -85,7 +42,7 @@ fn normalised(text: &str) -> String {
 async fn a_massachusetts_supporter_confirms_and_every_office_gets_its_mail() {
     let smtp = Aiosmtpd::start().await;
     let (app, _census) = sending_app(&smtp.url()).await;
-    let (targets, scorecard) = targets(&app).await;
+    let (targets, scorecard) = app.boston_targets().await;
     let (send_ids, offices) = emailable(&targets);
     assert!(
         send_ids.len() >= 2,
@@ -93,7 +50,7 @@ async fn a_massachusetts_supporter_confirms_and_every_office_gets_its_mail() {
     );
 
     // Submit: 202, waiting for confirmation; only the confirmation email goes out.
-    let (status, body) = post_json(&app, &send_request(&send_ids)).await;
+    let (status, body) = app.post_message(&send_request(&send_ids)).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["status"], "awaiting_confirmation");
     let receipt_url = body["receipt_url"].as_str().expect("receipt_url");
@@ -132,25 +89,16 @@ async fn a_massachusetts_supporter_confirms_and_every_office_gets_its_mail() {
         .all(|m| m["status"] == "awaiting_confirmation"));
 
     // The link's GET shows the messages and sends nothing (mail scanners open links).
-    let page = app.get(&format!("/confirm/{confirm_token}")).await;
-    assert_eq!(page.status().as_u16(), 200);
-    let html = page.text().await.expect("page");
+    let (status, html) = status_and_text(app.confirm_page(&confirm_token).await).await;
+    assert_eq!(status, 200);
     assert!(html.contains("method=\"post\""), "{html}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(smtp.messages().len(), 1, "a GET must not send");
 
     // The button (POST) sends, and lands on the receipt.
-    let confirmed = app
-        .client
-        .post(format!("{}/confirm/{confirm_token}", app.address))
-        .send()
-        .await
-        .expect("confirm");
+    let confirmed = app.confirm(&confirm_token).await;
     assert_eq!(confirmed.status().as_u16(), 303);
-    assert_eq!(
-        confirmed.headers()["location"].to_str().expect("location"),
-        format!("/receipts/{receipt_token}")
-    );
+    assert_eq!(location(&confirmed), format!("/receipts/{receipt_token}"));
 
     let all = smtp
         .wait_for(1 + send_ids.len(), Duration::from_secs(30))
@@ -213,27 +161,22 @@ async fn a_massachusetts_supporter_confirms_and_every_office_gets_its_mail() {
             .all(|m| m["status"] == "sent" && m["sent_at"].is_string()),
         "{done}"
     );
-    let (status, counts) = app.get_json(COUNTS).await;
+    let (status, counts) = app.counts().await;
     assert_eq!(status, 200);
     assert_eq!(
         counts["by_state"]["MA"]["sent"].as_i64(),
         Some(send_ids.len() as i64),
         "{counts}"
     );
-    let (_, ready) = app.get_json("/readyz").await;
+    let (_, ready) = app.readyz().await;
     assert_eq!(ready["checks"]["outbox"]["status"], "ok", "{ready}");
     assert_eq!(ready["checks"]["outbox"]["pending"], 0, "{ready}");
-    let page = app.get(&format!("/receipts/{receipt_token}")).await;
-    assert_eq!(page.status().as_u16(), 200);
-    assert!(page.text().await.expect("page").contains("Sent"));
+    let (status, page) = status_and_text(app.receipt(&receipt_token).await).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Sent"));
 
     // The confirmation link is single use: a second click sends nothing more.
-    let again = app
-        .client
-        .post(format!("{}/confirm/{confirm_token}", app.address))
-        .send()
-        .await
-        .expect("confirm again");
+    let again = app.confirm(&confirm_token).await;
     assert_eq!(again.status().as_u16(), 303);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(smtp.messages().len(), 1 + send_ids.len());
@@ -257,32 +200,16 @@ async fn a_massachusetts_supporter_confirms_and_every_office_gets_its_mail() {
 async fn a_repeated_request_with_one_idempotency_key_makes_one_submission() {
     let smtp = StubSmtp::start(Script::normal()).await;
     let (app, _census) = sending_app(&smtp.url()).await;
-    let (targets, _) = targets(&app).await;
+    let (targets, _) = app.boston_targets().await;
     let (send_ids, _) = emailable(&targets);
-    let post = |key: &'static str| {
-        app.client
-            .post(format!("{}{MESSAGES}", app.address))
-            .header("Idempotency-Key", key)
-            .json(&send_request(&send_ids))
-            .send()
-    };
-    let first = post("order-42").await.expect("first");
-    assert_eq!(first.status().as_u16(), 202);
-    let first: Value = first.json().await.expect("json");
-    let second: Value = post("order-42")
-        .await
-        .expect("second")
-        .json()
-        .await
-        .expect("json");
+    let request = send_request(&send_ids);
+    let post = |key: &'static str| app.post_message_with_key(&request, key);
+    let (status, first) = post("order-42").await;
+    assert_eq!(status, 202);
+    let (_, second) = post("order-42").await;
     assert_eq!(first["id"], second["id"]);
     assert_eq!(first["receipt_url"], second["receipt_url"]);
-    let other: Value = post("order-43")
-        .await
-        .expect("third")
-        .json()
-        .await
-        .expect("json");
+    let (_, other) = post("order-43").await;
     assert_ne!(first["id"], other["id"]);
     smtp.wait_for_delivered(2, Duration::from_secs(15)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -290,50 +217,29 @@ async fn a_repeated_request_with_one_idempotency_key_makes_one_submission() {
 
     // A third unconfirmed submission for the address is fine; a fourth (however the address is
     // written) is refused: the service cannot be used to flood someone's inbox.
-    assert_eq!(
-        post("order-44").await.expect("fourth").status().as_u16(),
-        202
-    );
+    assert_eq!(post("order-44").await.0, 202);
     let mut shouting = send_request(&send_ids);
     shouting["email"] = json!("JANE@example.org");
-    let refused = app
-        .client
-        .post(format!("{}{MESSAGES}", app.address))
-        .json(&shouting)
-        .send()
-        .await
-        .expect("fifth");
-    assert_eq!(refused.status().as_u16(), 429);
+    let (status, _) = app.post_message(&shouting).await;
+    assert_eq!(status, 429);
     // A repeat of an accepted request still answers with its submission.
-    let again: Value = post("order-42")
-        .await
-        .expect("repeat")
-        .json()
-        .await
-        .expect("json");
+    let (_, again) = post("order-42").await;
     assert_eq!(again["id"], first["id"]);
 
-    let bad = app
-        .client
-        .post(format!("{}{MESSAGES}", app.address))
-        .header("Idempotency-Key", "x".repeat(201))
-        .json(&send_request(&send_ids))
-        .send()
-        .await
-        .expect("bad key");
-    assert_eq!(bad.status().as_u16(), 422);
+    let (status, _) = app.post_message_with_key(&request, &"x".repeat(201)).await;
+    assert_eq!(status, 422);
 }
 
 #[tokio::test]
 async fn forged_targets_extra_recipients_and_offices_without_email_send_nothing() {
     let smtp = StubSmtp::start(Script::normal()).await;
     let (app, _census) = sending_app(&smtp.url()).await;
-    let (targets, _) = targets(&app).await;
+    let (targets, _) = app.boston_targets().await;
     let (send_ids, _) = emailable(&targets);
 
     let mut forged = send_ids.clone();
     forged.push("ocd-person/00000000-0000-0000-0000-000000000000".into());
-    let (status, body) = post_json(&app, &send_request(&forged)).await;
+    let (status, body) = app.post_message(&send_request(&forged)).await;
     assert_eq!(
         (status, body["field"].clone()),
         (422, json!("targets")),
@@ -343,7 +249,7 @@ async fn forged_targets_extra_recipients_and_offices_without_email_send_nothing(
     for extra in ["to", "cc", "bcc", "recipients"] {
         let mut req = send_request(&send_ids);
         req[extra] = json!("attacker@example.com");
-        let (status, body) = post_json(&app, &req).await;
+        let (status, body) = app.post_message(&req).await;
         assert_eq!(status, 422, "{extra}: {body}");
     }
 
@@ -354,7 +260,7 @@ async fn forged_targets_extra_recipients_and_offices_without_email_send_nothing(
         .map(|t| t["id"].as_str().expect("id").to_string())
         .collect();
     assert!(!no_email.is_empty());
-    let (status, body) = post_json(&app, &send_request(&no_email)).await;
+    let (status, body) = app.post_message(&send_request(&no_email)).await;
     assert_eq!(
         (status, body["field"].clone()),
         (422, json!("targets")),
@@ -363,7 +269,7 @@ async fn forged_targets_extra_recipients_and_offices_without_email_send_nothing(
 
     let mut injected = send_request(&send_ids);
     injected["name"] = json!("Jane\r\nBcc: attacker@example.com");
-    let (status, body) = post_json(&app, &injected).await;
+    let (status, body) = app.post_message(&injected).await;
     assert_eq!(
         (status, body["field"].clone()),
         (422, json!("name")),
@@ -388,15 +294,8 @@ async fn unknown_or_malformed_tokens_are_404() {
     ] {
         assert_eq!(app.get(&path).await.status().as_u16(), 404, "{path}");
     }
-    let res = app
-        .client
-        .post(format!("{}/confirm/{}", app.address, "c".repeat(64)))
-        .send()
-        .await
-        .expect("post");
+    let res = app.confirm(&"c".repeat(64)).await;
     assert_eq!(res.status().as_u16(), 404);
-    let (status, _) = app
-        .get_json(&format!("/api/v1/receipts/{}", "d".repeat(64)))
-        .await;
+    let (status, _) = app.receipt_json(&"d".repeat(64)).await;
     assert_eq!(status, 404);
 }

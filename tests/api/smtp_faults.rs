@@ -7,11 +7,6 @@
 //! supporter's confirmation goes there and its link confirms the submission, as in real life.
 //! Then a worker pointed at the faulty server delivers the messages, pass by pass.
 
-use crate::helpers::token_after;
-use crate::helpers::{spawn_app_from, test_settings, TestApp};
-use crate::messages::SLUG;
-use crate::sending::sending_settings;
-use crate::smtp_stub::{Fault, Script, StubSmtp};
 use advocate::config::Settings;
 use advocate::domain::{Body, EmailAddress, StateCode, Subject, SupporterName};
 use advocate::messages::{Audience, Draft, Supporter};
@@ -19,6 +14,10 @@ use advocate::outbox::worker::Pass;
 use advocate::outbox::{Outbox, Receipt, ReceiptLine, ReceiptStatus};
 use advocate::startup::delivery_worker;
 use advocate::store::Confirmed;
+use advocate_test_support::{
+    as_env, sending_settings, spawn_app_from, test_settings, token_after, Fault, Script, StubSmtp,
+    TestApp, SLUG,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -44,7 +43,7 @@ pub async fn rig(extra: &[(&str, &str)]) -> Rig {
         ("ADVOCATE__OUTBOX__RETRY_MAX_SECS", "0".to_string()),
         ("ADVOCATE__SMTP__TIMEOUT_SECS", "1".to_string()),
     ]);
-    let mut env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut env = as_env(&owned);
     env.extend_from_slice(extra);
     let (settings, dir) = test_settings(&env).await;
     let app = spawn_app_from(settings.clone(), dir).await;
@@ -335,6 +334,6 @@ async fn outcomes_under_a_lost_lease_change_nothing() {
         .filter(|m| m.status == ReceiptStatus::Sent)
         .count();
     assert_eq!(sent, 1);
-    let (_, counts) = rig.app.get_json(crate::messages::COUNTS).await;
+    let (_, counts) = rig.app.counts().await;
     assert_eq!(counts["by_state"]["MA"]["sent"], 1, "{counts}");
 }

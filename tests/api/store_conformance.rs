@@ -1,9 +1,9 @@
 //! Every storage operation, run against whichever backend the suite runs on (both in CI).
 
-use crate::helpers::{fixture, fresh_database_url};
 use advocate::config::Settings;
 use advocate::scorecard::{file, CampaignDoc};
 use advocate::store::Store;
+use advocate_test_support::{fixture, fresh_database_url};
 
 async fn fresh_store() -> (Store, Option<tempfile::TempDir>) {
     let (url, dir) = fresh_database_url().await;

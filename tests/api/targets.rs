@@ -1,22 +1,12 @@
 //! `GET /api/v1/campaigns/{slug}/targets` and the `/act` pages, against a Census stand-in that
 //! speaks the geocoder's real response format and the full public directory.
 
-use crate::helpers::{census_boston, import_full_directory, spawn_app_with, TestApp};
+use advocate_test_support::{
+    boston_census, calls, census_stand_in, encode, spawn_app_with, TestApp, BOSTON,
+};
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const TARGETS: &str = "/api/v1/campaigns/end-qualified-immunity/targets";
-
-async fn census_stand_in(body: Value) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/geographies/onelineaddress"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(&server)
-        .await;
-    server
-}
 
 async fn app_with_census(server: &MockServer) -> TestApp {
     spawn_app_with(&[
@@ -26,18 +16,13 @@ async fn app_with_census(server: &MockServer) -> TestApp {
     .await
 }
 
-fn query(address: &str) -> String {
-    let encoded: String = url::form_urlencoded::byte_serialize(address.as_bytes()).collect();
-    format!("{TARGETS}?address={encoded}")
-}
-
 #[tokio::test]
 async fn a_massachusetts_address_finds_all_five_kinds_of_legislator_with_the_scorecard() {
-    let census = census_stand_in(census_boston()).await;
+    let census = boston_census().await;
     let app = app_with_census(&census).await;
-    import_full_directory(&app.db_url);
+    app.import_full_directory().await;
 
-    let (status, body) = app.get_json(&query("24 Beacon St, Boston, MA 02133")).await;
+    let (status, body) = app.lookup_address(BOSTON).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "MA");
     assert_eq!(body["accuracy"], "address");
@@ -70,15 +55,9 @@ async fn a_massachusetts_address_finds_all_five_kinds_of_legislator_with_the_sco
     assert_eq!(body["scorecard"]["gaps"].as_array().map(Vec::len), Some(5));
 
     // The same address again is answered from the cache: still one upstream call.
-    let (status, _) = app
-        .get_json(&query("24  beacon st, boston, ma 02133"))
-        .await;
+    let (status, _) = app.lookup_address("24  beacon st, boston, ma 02133").await;
     assert_eq!(status, 200);
-    let calls = census
-        .received_requests()
-        .await
-        .map(|r| r.len())
-        .unwrap_or(0);
+    let calls = calls(&census).await;
     assert_eq!(
         calls, 1,
         "repeated lookups of one address make one upstream call"
@@ -87,25 +66,21 @@ async fn a_massachusetts_address_finds_all_five_kinds_of_legislator_with_the_sco
 
 #[tokio::test]
 async fn empty_and_oversized_addresses_are_422_with_a_clear_message() {
-    let census = census_stand_in(census_boston()).await;
+    let census = boston_census().await;
     let app = app_with_census(&census).await;
     for q in [
-        format!("{TARGETS}?address="),
-        TARGETS.to_string(),
-        query(&"9".repeat(301)),
+        "address=".to_string(),
+        String::new(),
+        format!("address={}", encode(&"9".repeat(301))),
     ] {
-        let (status, body) = app.get_json(&q).await;
+        let (status, body) = app.lookup(&q).await;
         assert_eq!(status, 422, "{q}: {body}");
         assert!(
             body["error"].as_str().is_some_and(|e| e.len() > 10),
             "{body}"
         );
     }
-    let calls = census
-        .received_requests()
-        .await
-        .map(|r| r.len())
-        .unwrap_or(0);
+    let calls = calls(&census).await;
     assert_eq!(calls, 0, "bad input never reaches the provider");
 }
 
@@ -113,7 +88,7 @@ async fn empty_and_oversized_addresses_are_422_with_a_clear_message() {
 async fn an_unmatched_address_is_422() {
     let census = census_stand_in(json!({"result": {"input": {}, "addressMatches": []}})).await;
     let app = app_with_census(&census).await;
-    let (status, body) = app.get_json(&query("1 Nowhere Lane, Atlantis")).await;
+    let (status, body) = app.lookup_address("1 Nowhere Lane, Atlantis").await;
     assert_eq!(status, 422, "{body}");
     assert!(body["error"].as_str().is_some());
 }
@@ -126,46 +101,41 @@ async fn when_every_provider_fails_and_there_is_no_zip_the_answer_is_503() {
         .mount(&server)
         .await;
     let app = app_with_census(&server).await;
-    let (status, body) = app.get_json(&query("24 Beacon St, Boston, MA")).await;
+    let (status, body) = app.lookup_address("24 Beacon St, Boston, MA").await;
     assert_eq!(status, 503, "{body}");
     assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
 }
 
 #[tokio::test]
 async fn a_forged_choice_token_is_refused() {
-    let census = census_stand_in(census_boston()).await;
+    let census = boston_census().await;
     let app = app_with_census(&census).await;
-    let (status, body) = app
-        .get_json(&format!("{TARGETS}?choice=not-a-real-token"))
-        .await;
+    let (status, body) = app.lookup("choice=not-a-real-token").await;
     assert_eq!(status, 422, "{body}");
 }
 
 #[tokio::test]
 async fn the_act_pages_show_the_form_errors_next_to_the_field_and_the_answer() {
-    let census = census_stand_in(census_boston()).await;
+    let census = boston_census().await;
     let app = app_with_census(&census).await;
-    import_full_directory(&app.db_url);
+    app.import_full_directory().await;
 
-    let form = app.get("/act").await;
-    assert_eq!(form.status().as_u16(), 200);
-    let html = form.text().await.expect("body");
+    let (status, html) = app.get_page("/act").await;
+    assert_eq!(status, 200);
     assert!(html.contains("name=\"address\""));
 
-    let empty = app.get("/act?address=").await;
-    assert_eq!(empty.status().as_u16(), 422);
-    let html = empty.text().await.expect("body");
+    let (status, html) = app.get_page("/act?address=").await;
+    assert_eq!(status, 422);
     assert!(
         html.contains("id=\"address-error\""),
         "error shown next to the field"
     );
     assert!(html.contains("aria-invalid=\"true\""));
 
-    let found = app
-        .get("/act?address=24+Beacon+St%2C+Boston%2C+MA+02133")
+    let (status, html) = app
+        .get_page("/act?address=24+Beacon+St%2C+Boston%2C+MA+02133")
         .await;
-    assert_eq!(found.status().as_u16(), 200);
-    let html = found.text().await.expect("body");
+    assert_eq!(status, 200);
     assert!(html.contains("Elizabeth Warren"), "U.S. senator listed");
     assert!(html.contains("Your state legislators"));
     assert!(html.contains("mailto:"), "state legislators' email links");
@@ -174,15 +144,15 @@ async fn the_act_pages_show_the_form_errors_next_to_the_field_and_the_answer() {
 
 #[tokio::test]
 async fn the_directory_age_is_visible_on_readyz_and_when_stale_on_the_supporter_page() {
-    let census = census_stand_in(census_boston()).await;
+    let census = boston_census().await;
     let app = app_with_census(&census).await;
-    let (_, ready) = app.get_json("/readyz").await;
+    let (_, ready) = app.readyz().await;
     assert_eq!(ready["checks"]["directory"]["status"], "empty");
-    let html = app.get("/act").await.text().await.expect("body");
+    let html = app.get_page("/act").await.1;
     assert!(html.contains("has not been loaded yet"));
 
-    import_full_directory(&app.db_url);
-    let (_, ready) = app.get_json("/readyz").await;
+    app.import_full_directory().await;
+    let (_, ready) = app.readyz().await;
     assert_eq!(ready["checks"]["directory"]["status"], "ok", "{ready}");
     assert!(
         ready["checks"]["directory"]["legislators"]
@@ -190,7 +160,7 @@ async fn the_directory_age_is_visible_on_readyz_and_when_stale_on_the_supporter_
             .unwrap_or(0)
             > 7000
     );
-    let html = app.get("/act").await.text().await.expect("body");
+    let html = app.get_page("/act").await.1;
     assert!(
         !html.contains("last updated on"),
         "a fresh directory raises no notice"
@@ -202,22 +172,22 @@ async fn the_directory_age_is_visible_on_readyz_and_when_stale_on_the_supporter_
         ("ADVOCATE__DIRECTORY__MAX_AGE_DAYS", "0"),
     ])
     .await;
-    import_full_directory(&strict.db_url);
+    strict.import_full_directory().await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let (_, ready) = strict.get_json("/readyz").await;
+    let (_, ready) = strict.readyz().await;
     assert_eq!(ready["checks"]["directory"]["status"], "stale", "{ready}");
-    let html = strict.get("/act").await.text().await.expect("body");
+    let html = strict.get_page("/act").await.1;
     assert!(html.contains("last updated on"));
 }
 
 #[tokio::test]
 async fn a_zip_alone_warns_and_lets_the_supporter_choose_legislators_marked_unverified() {
-    let census = census_stand_in(census_boston()).await;
+    let census = boston_census().await;
     let app = app_with_census(&census).await;
-    import_full_directory(&app.db_url);
+    app.import_full_directory().await;
 
     // 02139 (Cambridge) spans two congressional districts in the crosswalk.
-    let (status, body) = app.get_json(&format!("{TARGETS}?zip=02139")).await;
+    let (status, body) = app.lookup("zip=02139").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["accuracy"], "zip");
     assert!(!body["warnings"].as_array().expect("warnings").is_empty());
@@ -229,15 +199,14 @@ async fn a_zip_alone_warns_and_lets_the_supporter_choose_legislators_marked_unve
         "state legislators are never guessed from a ZIP: {body}"
     );
 
-    let page = app.get("/act?zip=02139").await.text().await.expect("body");
+    let page = app.get_page("/act?zip=02139").await.1;
     assert!(
         page.contains("/act/choose?state=MA"),
         "the page offers to choose by hand"
     );
 
-    let choose = app.get("/act/choose?state=MA").await;
-    assert_eq!(choose.status().as_u16(), 200);
-    let html = choose.text().await.expect("body");
+    let (status, html) = app.get_page("/act/choose?state=MA").await;
+    assert_eq!(status, 200);
     assert!(html.contains("name=\"manual\""));
     assert!(html.contains("State senators"));
 
@@ -262,41 +231,37 @@ async fn a_zip_alone_warns_and_lets_the_supporter_choose_legislators_marked_unve
         .expect("directory")[0]
         .id
         .clone();
-    let enc = |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
-    let picked = app
-        .get(&format!(
+    let (status, html) = app
+        .get_page(&format!(
             "/act?state=MA&manual={}&manual={}",
-            enc(&senator),
-            enc(&rep)
+            encode(&senator),
+            encode(&rep)
         ))
         .await;
-    assert_eq!(picked.status().as_u16(), 200);
-    let html = picked.text().await.expect("body");
+    assert_eq!(status, 200);
     assert!(
         html.contains("unverified"),
         "manual choices are marked unverified"
     );
 
     // An id from another state is refused.
-    let (status, _) = app
-        .get_json(&format!("{TARGETS}?state=MA&manual=bioguide%3AH001089"))
-        .await;
+    let (status, _) = app.lookup("state=MA&manual=bioguide%3AH001089").await;
     assert_eq!(status, 422);
 }
 
 #[tokio::test]
 async fn lookups_over_the_per_client_limit_get_429() {
-    let census = census_stand_in(census_boston()).await;
+    let census = boston_census().await;
     let app = spawn_app_with(&[
         ("ADVOCATE__CIVIC__CENSUS_URL", &census.uri()),
         ("ADVOCATE__LIMITS__LOOKUPS_PER_MINUTE", "3"),
     ])
     .await;
     for _ in 0..3 {
-        let (status, _) = app.get_json(&format!("{TARGETS}?zip=65101")).await;
+        let (status, _) = app.lookup("zip=65101").await;
         assert_ne!(status, 429);
     }
-    let (status, body) = app.get_json(&format!("{TARGETS}?zip=65101")).await;
+    let (status, body) = app.lookup("zip=65101").await;
     assert_eq!(status, 429, "{body}");
     assert!(body["error"].as_str().is_some_and(|e| e.contains("wait")));
     let page = app.get("/act?zip=65101").await;

@@ -2,24 +2,21 @@
 //! message is delivered; stopped politely (SIGTERM), it finishes the message in hand and gives
 //! back the rest.
 
-use crate::sending::FROM;
 use crate::smtp_faults::rig;
-use crate::smtp_stub::{Script, StubSmtp};
 use advocate::outbox::ReceiptStatus;
+use advocate_test_support::{advocate_command, Script, StubSmtp, FROM};
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn spawn_worker(db_url: &str, smtp_url: &str, extra: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_advocate"));
+    let mut cmd = advocate_command(db_url);
     cmd.arg("worker")
-        .env("ADVOCATE__DATABASE__URL", db_url)
         .env("ADVOCATE__SMTP__URL", smtp_url)
         .env("ADVOCATE__SMTP__FROM_ADDRESS", FROM)
         .env("ADVOCATE__SMTP__TIMEOUT_SECS", "2")
         .env("ADVOCATE__OUTBOX__LEASE_SECS", "3")
         .env("ADVOCATE__OUTBOX__POLL_INTERVAL_MS", "100")
-        .env("ADVOCATE__LOG__LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     for (k, v) in extra {

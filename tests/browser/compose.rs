@@ -4,9 +4,10 @@
 //! the receipt). Every page on the way is checked with axe-core.
 
 use crate::driver::{within, AxeReport, Browser, WAIT};
-use crate::helpers::{self, token_after, TestApp};
-use crate::smtp_stub::{Script, StubSmtp};
 use crate::{bounded, lower_words, MEASURE_OVERFLOW};
+use advocate_test_support::{
+    boston_census, spawn_app_with, token_after, Script, StubSmtp, TestApp,
+};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -14,19 +15,6 @@ const NAME: &str = "Jane Doe";
 const EMAIL: &str = "jane@example.org";
 const CITY: &str = "Boston";
 const ADDRESS: &str = "24 Beacon St, Boston, MA 02133";
-
-/// The Census stand-in: every address is the Boston one.
-async fn census_stand_in() -> wiremock::MockServer {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let census = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/geographies/onelineaddress"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(helpers::census_boston()))
-        .mount(&census)
-        .await;
-    census
-}
 
 /// The axe-core results of every page a test visits; serious and critical violations are
 /// collected and asserted on at the end, so one run reports them all.
@@ -207,7 +195,7 @@ async fn compose_buttons(browser: &Browser) -> Vec<(String, Option<String>)> {
 /// From `/act` to the compose page: the address looked up, the "Write to them" form filled in
 /// with every legislator kept. Returns the state's asks shown beside the results.
 async fn look_up_and_write(app: &TestApp, browser: &Browser, axe: &mut AxeLog) -> Vec<String> {
-    browser.open(&format!("{}/act", app.address)).await;
+    browser.open(&app.url("/act")).await;
     fill(browser, "#address", ADDRESS).await;
     let find = browser.find("form.lookup-form button[type=submit]").await;
     browser.click("Find my legislators", &find).await;
@@ -367,9 +355,9 @@ fn percent_decoded(raw: &str) -> String {
 #[tokio::test]
 async fn compose_to_drafts_in_the_browser() {
     bounded(async {
-        let census = census_stand_in().await;
-        let app = helpers::spawn_app_with(&[("ADVOCATE__CIVIC__CENSUS_URL", &census.uri())]).await;
-        helpers::import_full_directory(&app.db_url);
+        let census = boston_census().await;
+        let app = spawn_app_with(&[("ADVOCATE__CIVIC__CENSUS_URL", &census.uri())]).await;
+        app.import_full_directory().await;
         let browser = Browser::start().await;
         browser.viewport(1280, 900).await;
         let mut axe = AxeLog::default();
@@ -468,15 +456,7 @@ async fn compose_to_drafts_in_the_browser() {
         );
 
         // Following the link: a counting redirect to the real mailto: URL.
-        let res = app.get(href).await;
-        assert_eq!(res.status().as_u16(), 303, "{href} redirects");
-        let location = res
-            .headers()
-            .get("location")
-            .expect("a Location header")
-            .to_str()
-            .expect("an ASCII Location")
-            .to_string();
+        let location = app.follow_draft_link(href).await;
         let mailto =
             url::Url::parse(&location).unwrap_or_else(|e| panic!("{location} is not a URL: {e}"));
         assert_eq!(mailto.scheme(), "mailto", "{location}");
@@ -580,18 +560,18 @@ async fn receipt_rows(browser: &Browser) -> Vec<(String, String)> {
 #[tokio::test]
 async fn compose_to_send_to_receipt_in_the_browser() {
     bounded(async {
-        let census = census_stand_in().await;
+        let census = boston_census().await;
         let smtp = StubSmtp::start(Script::normal()).await;
         let smtp_url = smtp.url();
         let census_url = census.uri();
-        let app = helpers::spawn_app_with(&[
+        let app = spawn_app_with(&[
             ("ADVOCATE__CIVIC__CENSUS_URL", &census_url),
             ("ADVOCATE__SMTP__URL", &smtp_url),
             ("ADVOCATE__SMTP__FROM_ADDRESS", "send@advocate.test"),
             ("ADVOCATE__OUTBOX__POLL_INTERVAL_MS", "100"),
         ])
         .await;
-        helpers::import_full_directory(&app.db_url);
+        app.import_full_directory().await;
         let browser = Browser::start().await;
         browser.viewport(1280, 900).await;
         let mut axe = AxeLog::default();
@@ -671,9 +651,7 @@ async fn compose_to_send_to_receipt_in_the_browser() {
             text.contains(&format!("/receipts/{receipt_token}")),
             "the email links the receipt too:\n{text}"
         );
-        browser
-            .open(&format!("{}{confirm_path}", app.address))
-            .await;
+        browser.open(&app.url(&confirm_path)).await;
         wait_for_heading(&browser, &format!("Send your {} messages?", offices.len())).await;
         axe.check(&browser, "/confirm/… (confirmation)").await;
         let shown_messages = pending(&browser).await;
@@ -725,7 +703,7 @@ async fn compose_to_send_to_receipt_in_the_browser() {
         );
 
         // Reloaded, as a person pressing Refresh would, until every message is sent.
-        let receipt_url = format!("{}{receipt_path}", app.address);
+        let receipt_url = app.url(&receipt_path);
         let limit = Duration::from_secs(20);
         let started = Instant::now();
         let mut seen = Vec::new();

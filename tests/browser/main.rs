@@ -5,21 +5,13 @@
 //! Each test starts its own app (a fresh SQLite database, as `spawn_app` gives), chromedriver
 //! and Chromium. Screenshots of the main pages go to `target/screenshots/`.
 
-#[allow(dead_code)]
-#[path = "../api/helpers.rs"]
-mod helpers;
-
-// The scripted SMTP server the sending test delivers to (it allows its own dead code).
-#[path = "../api/smtp_stub.rs"]
-mod smtp_stub;
-
 mod compose;
 mod driver;
 
+use advocate_test_support::{census_boston, spawn_app, spawn_app_with};
 use driver::{screenshot_dir, within, Browser, WAIT};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
-use helpers::spawn_app;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -52,7 +44,7 @@ async fn pages_have_no_serious_or_critical_accessibility_violations() {
         for (width, height) in [(1280, 900), (375, 800)] {
             browser.viewport(width, height).await;
             for path in PAGES {
-                browser.open(&format!("{}{}", app.address, path)).await;
+                browser.open(&app.url(path)).await;
                 let report = browser.axe().await;
                 let review = if report.incomplete.is_empty() {
                     "none".to_string()
@@ -89,7 +81,7 @@ async fn map_tiles_are_named_links_that_open_the_state_page() {
         let app = spawn_app().await;
         let browser = Browser::start().await;
         browser.viewport(1280, 900).await;
-        browser.open(&format!("{}/", app.address)).await;
+        browser.open(&app.url("/")).await;
 
         let tiles = browser.find_all("svg a").await;
         assert!(!tiles.is_empty(), "the home page map has no links (svg a)");
@@ -160,7 +152,7 @@ async fn the_first_tab_focuses_a_visible_skip_link_that_works() {
         let app = spawn_app().await;
         let browser = Browser::start().await;
         browser.viewport(1280, 900).await;
-        browser.open(&format!("{}/", app.address)).await;
+        browser.open(&app.url("/")).await;
 
         let tab: char = Key::Tab.into();
         within(
@@ -242,7 +234,7 @@ async fn the_home_page_does_not_scroll_sideways_on_a_phone() {
         let app = spawn_app().await;
         let browser = Browser::start().await;
         browser.viewport(375, 800).await;
-        browser.open(&format!("{}/", app.address)).await;
+        browser.open(&app.url("/")).await;
         let measured = browser.js(MEASURE_OVERFLOW).await;
         println!("home at 375x800: {measured}");
         let inner = measured["inner_width"].as_f64().unwrap_or(0.0);
@@ -259,7 +251,7 @@ async fn the_home_page_does_not_scroll_sideways_on_a_phone() {
         );
 
         // Not asserted (only the home page is required to fit), but worth knowing.
-        browser.open(&format!("{}/states/MA", app.address)).await;
+        browser.open(&app.url("/states/MA")).await;
         let state = browser.js(MEASURE_OVERFLOW).await;
         println!("/states/MA at 375x800 (informational): {state}");
         browser.close().await;
@@ -307,7 +299,7 @@ async fn screenshots_of_the_main_pages() {
         for (width, height) in [(1280, 900), (375, 800)] {
             for (name, path) in [("home", "/"), ("state-ma", "/states/MA")] {
                 browser.viewport(width, height).await;
-                browser.open(&format!("{}{}", app.address, path)).await;
+                browser.open(&app.url(path)).await;
                 let png = browser.screenshot().await;
                 assert!(
                     png.starts_with(b"\x89PNG"),
@@ -379,11 +371,11 @@ async fn the_lookup_flow_works_and_is_accessible_in_the_browser() {
             .await;
         Mock::given(method("GET"))
             .and(path("/geographies/onelineaddress"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(helpers::census_boston()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(census_boston()))
             .mount(&census)
             .await;
-        let app = helpers::spawn_app_with(&[("ADVOCATE__CIVIC__CENSUS_URL", &census.uri())]).await;
-        helpers::import_full_directory(&app.db_url);
+        let app = spawn_app_with(&[("ADVOCATE__CIVIC__CENSUS_URL", &census.uri())]).await;
+        app.import_full_directory().await;
 
         let browser = Browser::start().await;
         browser.viewport(1280, 900).await;
@@ -399,7 +391,7 @@ async fn the_lookup_flow_works_and_is_accessible_in_the_browser() {
         };
 
         // The form, filled in and sent as a person would.
-        browser.open(&format!("{}/act", app.address)).await;
+        browser.open(&app.url("/act")).await;
         check("/act (form)", browser.axe().await);
         let field = browser.find("#address").await;
         within(
@@ -429,7 +421,7 @@ async fn the_lookup_flow_works_and_is_accessible_in_the_browser() {
         check("/act (answer)", browser.axe().await);
 
         // An empty address: the error sits next to the field.
-        browser.open(&format!("{}/act?address=", app.address)).await;
+        browser.open(&app.url("/act?address=")).await;
         let error = browser.find("#address-error").await;
         let text = within("read the error", error.text()).await;
         assert!(
@@ -440,7 +432,7 @@ async fn the_lookup_flow_works_and_is_accessible_in_the_browser() {
 
         // An ambiguous address: choose-your-district, then the chosen answer.
         browser
-            .open(&format!("{}/act?address=1+Main+St%2C+02139", app.address))
+            .open(&app.url("/act?address=1+Main+St%2C+02139"))
             .await;
         check("/act (choices)", browser.axe().await);
         let choices = browser.find_all(".choice-list a").await;
@@ -460,13 +452,9 @@ async fn the_lookup_flow_works_and_is_accessible_in_the_browser() {
         );
 
         // A ZIP alone, and the choose-them-yourself page.
-        browser
-            .open(&format!("{}/act?zip=02139", app.address))
-            .await;
+        browser.open(&app.url("/act?zip=02139")).await;
         check("/act (zip)", browser.axe().await);
-        browser
-            .open(&format!("{}/act/choose?state=MA", app.address))
-            .await;
+        browser.open(&app.url("/act/choose?state=MA")).await;
         check("/act/choose", browser.axe().await);
 
         browser.close().await;
