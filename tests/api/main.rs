@@ -17,4 +17,5 @@ mod smtp_stub;
 mod staff;
 mod store_conformance;
 mod targets;
+mod web_rules;
 mod worker;
