@@ -3,7 +3,7 @@
 //! pages, against a Census stand-in and the full public directory.
 
 use crate::helpers::{census_boston, import_full_directory, spawn_app, spawn_app_with, TestApp};
-use advocate::messages::{self, Audience, SaveTemplateError, TemplateError};
+use advocate::messages::{self, Audience, SaveTemplateError, TemplateError, TemplateText};
 use advocate::stats::Channel;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -50,6 +50,14 @@ pub async fn targets(app: &TestApp) -> (Vec<Value>, Value) {
     assert_eq!(status, 200, "{body}");
     let targets = body["targets"].as_array().expect("targets").clone();
     (targets, body["scorecard"].clone())
+}
+
+/// A template edit.
+pub fn text(subject: &str, body: &str) -> TemplateText {
+    TemplateText {
+        subject: subject.into(),
+        body: body.into(),
+    }
 }
 
 pub fn ids(targets: &[Value]) -> Vec<String> {
@@ -446,8 +454,12 @@ async fn a_template_with_an_unknown_variable_is_refused_naming_a_state_and_nothi
         &app.store,
         SLUG,
         Audience::State,
-        "Hello {{ state.name }}",
-        "Dear {{ legislator.nickname }},\n{% for g in scorecard.gaps %}- {{ g }}\n{% endfor %}",
+        &text(
+            "Hello {{ state.name }}",
+            "Dear {{ legislator.nickname }},\n{% for g in scorecard.gaps %}- {{ g }}\n{% endfor %}",
+        ),
+        "staff:1",
+        None,
     )
     .await
     .expect_err("refused");
@@ -485,7 +497,7 @@ async fn a_hostile_template_is_refused_quickly() {
         "{{ 'x' * 100000000 }}",
     ] {
         let result =
-            messages::save_template(&app.store, SLUG, Audience::Federal, "s", hostile).await;
+            messages::save_template(&app.store, SLUG, Audience::Federal, &text("s", hostile), "cli", None).await;
         assert!(
             matches!(result, Err(SaveTemplateError::Invalid(_))),
             "{hostile}: {result:?}"
@@ -511,13 +523,17 @@ async fn a_good_edit_creates_version_2_and_the_drafts_use_it() {
         &app.store,
         SLUG,
         Audience::State,
-        "Version two for {{ state.name }}",
-        "Dear {{ legislator.salutation }} {{ legislator.last_name }},\n\nVERSION TWO.\n\
-         {% for ask in scorecard.gaps %}\n- {{ ask }}\n{% endfor %}\n\n{{ supporter.name }}",
+        &text(
+            "Version two for {{ state.name }}",
+            "Dear {{ legislator.salutation }} {{ legislator.last_name }},\n\nVERSION TWO.\n\
+             {% for ask in scorecard.gaps %}\n- {{ ask }}\n{% endfor %}\n\n{{ supporter.name }}",
+        ),
+        "staff:1",
+        Some("a second version"),
     )
     .await
     .expect("saved");
-    assert_eq!(saved.version, 2);
+    assert_eq!(saved.version(), 2);
     let versions = app
         .store
         .template_versions(SLUG, Audience::State)
