@@ -335,11 +335,21 @@ pub struct VersionDiff {
 /// Bounds the diff of two hostile 10,000-line texts; past it the diff is coarser, still right.
 const DIFF_TIMEOUT: Duration = Duration::from_millis(250);
 
+/// `text` ending with a line break, so that a last line is the same line with or without one.
+fn terminated(text: &str) -> String {
+    let mut text = text.to_string();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
 fn diff_part(old: &str, new: &str, name: &str) -> PartDiff {
     use similar::{ChangeTag, TextDiff};
+    let (old, new) = (terminated(old), terminated(new));
     let diff = TextDiff::configure()
         .timeout(DIFF_TIMEOUT)
-        .diff_lines(old, new);
+        .diff_lines(&old, &new);
     let mut out = PartDiff {
         lines: Vec::new(),
         added: 0,
@@ -516,4 +526,116 @@ pub async fn preview(
         subject: rendered.subject.as_str().to_string(),
         body: rendered.body.as_str().to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(subject: &str, body: &str) -> TemplateText {
+        TemplateText {
+            subject: subject.into(),
+            body: body.into(),
+        }
+    }
+
+    fn kinds(part: &PartDiff) -> Vec<(LineKind, &str)> {
+        part.lines
+            .iter()
+            .map(|l| (l.kind, l.text.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn the_diff_marks_each_line_same_added_or_removed_with_its_numbers() {
+        let old = text("Hello", "Dear X,\nline two\nline three\nBye");
+        let new = text("Hello", "Dear X,\nline 2\nline three\nBye\nP.S.");
+        let d = diff(&old, &new);
+        assert!(d.subject.is_unchanged());
+        assert_eq!(kinds(&d.subject), [(LineKind::Same, "Hello")]);
+        assert!(d.subject.unified.is_empty());
+        assert_eq!(
+            kinds(&d.body),
+            [
+                (LineKind::Same, "Dear X,"),
+                (LineKind::Removed, "line two"),
+                (LineKind::Added, "line 2"),
+                (LineKind::Same, "line three"),
+                (LineKind::Same, "Bye"),
+                (LineKind::Added, "P.S."),
+            ]
+        );
+        assert_eq!((d.body.added, d.body.removed), (2, 1));
+        let removed = &d.body.lines[1];
+        assert_eq!((removed.old_line, removed.new_line), (Some(2), None));
+        let added = &d.body.lines[5];
+        assert_eq!((added.old_line, added.new_line), (None, Some(5)));
+        let same = &d.body.lines[3];
+        assert_eq!((same.old_line, same.new_line), (Some(3), Some(3)));
+        assert!(
+            d.body.unified.starts_with("--- a/body\n+++ b/body\n@@"),
+            "{}",
+            d.body.unified
+        );
+        assert!(
+            d.body.unified.contains("\n-line two\n+line 2\n"),
+            "{}",
+            d.body.unified
+        );
+    }
+
+    #[test]
+    fn a_diff_of_a_text_with_itself_is_all_same() {
+        let t = text("S", "a\r\nb\n\nc");
+        let d = diff(&t, &t);
+        assert!(d.body.is_unchanged() && d.subject.is_unchanged());
+        assert_eq!(
+            kinds(&d.body),
+            [
+                (LineKind::Same, "a"),
+                (LineKind::Same, "b"),
+                (LineKind::Same, ""),
+                (LineKind::Same, "c"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_diff_from_or_to_nothing_is_all_added_or_all_removed() {
+        let d = diff(&text("", ""), &text("New", "one\ntwo"));
+        assert_eq!((d.body.added, d.body.removed), (2, 0));
+        assert_eq!(kinds(&d.subject), [(LineKind::Added, "New")]);
+        let d = diff(&text("New", "one\ntwo"), &text("New", ""));
+        assert_eq!((d.body.added, d.body.removed), (0, 2));
+    }
+
+    #[test]
+    fn notes_are_trimmed_and_bounded_and_an_author_is_required() {
+        assert_eq!(
+            authorship("staff:7", Some("  why  ")).expect("ok"),
+            ("staff:7", Some("why"))
+        );
+        assert_eq!(authorship("cli", Some("   ")).expect("ok"), ("cli", None));
+        let long = "n".repeat(MAX_NOTE_CHARS + 1);
+        assert_eq!(
+            authorship("cli", Some(&long)).expect_err("long").field,
+            "note"
+        );
+        assert_eq!(authorship(" ", None).expect_err("empty").field, "author");
+        assert_eq!(
+            authorship("a\nb", None).expect_err("two lines").field,
+            "author"
+        );
+    }
+
+    #[test]
+    fn the_default_preview_state_has_a_bill_and_gaps() {
+        let doc = crate::scorecard::seed("").expect("built-in seed");
+        let card = doc.scorecard(default_preview_state(&doc));
+        assert!(
+            card.bill.is_some() && !card.gaps.is_empty(),
+            "{}",
+            card.state.as_str()
+        );
+    }
 }

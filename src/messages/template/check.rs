@@ -171,6 +171,63 @@ mod tests {
         assert_eq!(err.part(), Part::Subject);
     }
 
+    #[test]
+    fn an_identical_edit_changes_no_state() {
+        let t = builtin(Audience::State).expect("parses");
+        let changed = changed_states(&doc(), Audience::State, &t, &t).expect("valid");
+        assert!(changed.is_empty(), "{changed:?}");
+    }
+
+    #[test]
+    fn a_new_sentence_changes_every_state() {
+        let old = builtin(Audience::Federal).expect("parses");
+        let mut new = old.clone();
+        new.body.push_str("\nP.S. Thank you.");
+        let changed = changed_states(&doc(), Audience::Federal, &old, &new).expect("valid");
+        assert_eq!(changed.len(), StateCode::all().count());
+    }
+
+    #[test]
+    fn only_the_states_whose_text_differs_are_counted() {
+        let d = doc();
+        let old = text("About {{ state.name }}", "Dear {{ legislator.name }}");
+        // Differs only where Massachusetts is concerned, and in the subject only.
+        let new = text(
+            "About {{ state.name }}{% if state.code == 'MA' %} (MA){% endif %}",
+            "Dear {{ legislator.name }}",
+        );
+        let changed = changed_states(&d, Audience::State, &old, &new).expect("valid");
+        assert_eq!(changed, [StateCode::parse("MA").expect("MA")]);
+        // Mentioning the gaps changes exactly the states that have some.
+        let with_gaps = text(
+            "About {{ state.name }}",
+            "Dear {{ legislator.name }}{% for g in scorecard.gaps %}\n- {{ g }}{% endfor %}",
+        );
+        let changed = changed_states(&d, Audience::State, &old, &with_gaps).expect("valid");
+        let expected: Vec<_> = StateCode::all()
+            .filter(|s| !d.scorecard(*s).gaps.is_empty())
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(changed, expected);
+    }
+
+    #[test]
+    fn a_previous_version_that_no_longer_passes_counts_as_changed_everywhere() {
+        let old = text("s", "{% set x = 1 %}{{ x }}");
+        let new = text("s", "body");
+        let changed = changed_states(&doc(), Audience::State, &old, &new).expect("valid");
+        assert_eq!(changed.len(), StateCode::all().count());
+    }
+
+    #[test]
+    fn an_invalid_edit_is_refused_before_anything_is_compared() {
+        let old = builtin(Audience::State).expect("parses");
+        let err = changed_states(&doc(), Audience::State, &old, &text("s", "{{ nope }}"))
+            .expect_err("refused");
+        assert_eq!(err.state(), StateCode::parse("AL").ok());
+        assert_eq!(err.part(), Part::Body);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
