@@ -17,4 +17,5 @@ mod smtp_faults;
 mod smtp_stub;
 mod store_conformance;
 mod targets;
+mod templates;
 mod worker;
