@@ -496,8 +496,9 @@ async fn a_hostile_template_is_refused_quickly() {
         "{% set x = 'x' %}{{ x }}",
         "{{ 'x' * 100000000 }}",
     ] {
+        let edit = text("s", hostile);
         let result =
-            messages::save_template(&app.store, SLUG, Audience::Federal, &text("s", hostile), "cli", None).await;
+            messages::save_template(&app.store, SLUG, Audience::Federal, &edit, "cli", None).await;
         assert!(
             matches!(result, Err(SaveTemplateError::Invalid(_))),
             "{hostile}: {result:?}"
