@@ -1,7 +1,7 @@
 //! Command line: `advocate [--config FILE] [serve|migrate|scorecard ...]`.
 
 use crate::config::Settings;
-use crate::messages::{self, template, Audience, MessageTemplate};
+use crate::messages::{self, editor, template, Audience, MessageTemplate};
 use crate::scorecard::file;
 use crate::startup::{open_store, Application, Background};
 use anyhow::Context;
@@ -103,6 +103,9 @@ pub enum TemplateCommand {
         /// Template file (`#` notes, then `Subject: ...`, a blank line, the body), or - for
         /// standard input.
         file: PathBuf,
+        /// A note kept with the version in its history (why it changed).
+        #[arg(long)]
+        note: Option<String>,
         #[arg(long)]
         campaign: Option<String>,
     },
@@ -401,14 +404,12 @@ async fn template(action: TemplateCommand, settings: &Settings) -> anyhow::Resul
             campaign,
         } => {
             let (slug, a) = (slug(campaign), audience(&a)?);
-            messages::templates(&store, &slug).await?;
-            let versions = store.template_versions(&slug, a).await?;
             let chosen = match version {
-                Some(v) => versions.iter().find(|t| t.version == v),
-                None => versions.first(),
+                Some(v) => editor::version(&store, &slug, a, v).await,
+                None => editor::current(&store, &slug, a).await,
             }
-            .with_context(|| format!("no such template version for `{slug}`"))?;
-            print!("{}", template_file(chosen));
+            .with_context(|| format!("template of `{slug}`"))?;
+            print!("{}", template_file(&chosen.template));
             Ok(())
         }
         TemplateCommand::History {
@@ -416,13 +417,16 @@ async fn template(action: TemplateCommand, settings: &Settings) -> anyhow::Resul
             campaign,
         } => {
             let (slug, a) = (slug(campaign), audience(&a)?);
-            messages::templates(&store, &slug).await?;
-            for t in store.template_versions(&slug, a).await? {
+            for v in editor::history(&store, &slug, a).await? {
+                // One line per version; a note's own line breaks would break the layout.
+                let note = v.note.as_deref().unwrap_or_default();
                 println!(
-                    "{}\t{}\t{}",
-                    t.version,
-                    t.created_at.to_rfc3339(),
-                    t.subject
+                    "{}\t{}\t{}\t{}\t{}",
+                    v.template.version,
+                    v.template.created_at.to_rfc3339(),
+                    v.author,
+                    note.split_whitespace().collect::<Vec<_>>().join(" "),
+                    v.template.subject
                 );
             }
             Ok(())
@@ -430,18 +434,31 @@ async fn template(action: TemplateCommand, settings: &Settings) -> anyhow::Resul
         TemplateCommand::Save {
             audience: a,
             file,
+            note,
             campaign,
         } => {
             let (slug, a) = (slug(campaign), audience(&a)?);
             let text = read_limited(&file)?;
             let parsed = template::parse_template_file(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was saved", file.display()))?;
-            match messages::save_template(&store, &slug, a, &parsed.subject, &parsed.body).await {
+            let saved = messages::save_template(
+                &store,
+                &slug,
+                a,
+                &parsed,
+                messages::CLI_AUTHOR,
+                note.as_deref(),
+            )
+            .await;
+            match saved {
                 Ok(saved) => {
                     println!(
-                        "saved {} template version {} for {slug}",
+                        "saved {} template version {} for {slug}; the messages of {} state{} \
+                         changed",
                         a.as_str(),
-                        saved.version
+                        saved.version(),
+                        saved.changed(),
+                        if saved.changed() == 1 { "" } else { "s" }
                     );
                     Ok(())
                 }

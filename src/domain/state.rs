@@ -64,6 +64,9 @@ pub struct StateCode(&'static str);
 pub struct StateCodeError(pub String);
 
 impl StateCode {
+    /// The first of [`STATES`] (Alabama): a default that needs no parsing.
+    pub const FIRST: StateCode = StateCode(STATES[0].0);
+
     /// Accepts a code in any case, with surrounding spaces, or a full state name.
     pub fn parse(raw: &str) -> Result<Self, StateCodeError> {
         let trimmed = raw.trim();

@@ -1,5 +1,6 @@
-//! Messages to legislators: templates (`template`), composing one message per legislator
-//! (`compose`), and drafts the supporter sends themselves (`drafts`).
+//! Messages to legislators: templates (`template`) and the staff's editing of them (`editor`),
+//! composing one message per legislator (`compose`), and drafts the supporter sends themselves
+//! (`drafts`).
 //!
 //! The supporter's flow, one for the API and the pages, is [`submit::Flow`]: find the
 //! legislators, [`draft`] (choose targets, load the templates, compose), then
@@ -8,14 +9,17 @@
 
 pub mod compose;
 pub mod drafts;
+pub mod editor;
 pub mod submit;
 pub mod template;
 
 pub use compose::{compose, select_targets, Draft, Edit, Overrides, Supporter, Templates};
 pub use drafts::{DraftLinks, IssuedDraft, DRAFT_LINK_TTL};
+pub use editor::{save_template, SaveTemplateError, SavedTemplate, CLI_AUTHOR, SEED_AUTHOR};
 pub use submit::{Flow, FlowError, Letter, Mode, Outcome};
 pub use template::{
     Audience, MergeFields, MessageTemplate, Part, RenderError, TemplateError, TemplateText,
+    TemplateVersion,
 };
 
 use crate::civic::Lookup;
@@ -69,7 +73,8 @@ pub async fn templates(store: &Store, slug: &str) -> Result<Templates, MessageEr
     Ok(Templates { state, federal })
 }
 
-async fn current_or_seed(
+/// The current version, seeding the built-in template first if there is none.
+pub(crate) async fn current_or_seed(
     store: &Store,
     slug: &str,
     audience: Audience,
@@ -116,71 +121,4 @@ pub async fn draft(
     let chosen = select_targets(lookup, ids)?;
     let templates = templates(store, &doc.campaign.slug).await?;
     compose(doc, &templates, &chosen, supporter, overrides).map_err(MessageError::Render)
-}
-
-/// Why a template was not saved.
-#[derive(Debug, thiserror::Error)]
-pub enum SaveTemplateError {
-    #[error("no campaign `{0}`")]
-    NoCampaign(String),
-    /// The template is refused; the message names the part and, for render failures, the state.
-    #[error(transparent)]
-    Invalid(#[from] TemplateError),
-    #[error(transparent)]
-    Other(#[from] MessageError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Saves a new version of campaign `slug`'s template for `audience`, after checking that it
-/// renders for every state (see [`template::check`]); nothing is stored when it does not.
-/// Returns the saved version.
-pub async fn save_template(
-    store: &Store,
-    slug: &str,
-    audience: Audience,
-    subject: &str,
-    body: &str,
-) -> Result<MessageTemplate, SaveTemplateError> {
-    let doc = store
-        .campaign_doc(slug)
-        .await?
-        .ok_or_else(|| SaveTemplateError::NoCampaign(slug.to_string()))?;
-    let text = TemplateText {
-        subject: subject.to_string(),
-        body: body.to_string(),
-    };
-    // Rendering 200-odd messages is CPU work: keep it off the async workers.
-    let checked =
-        tokio::task::spawn_blocking(move || template::check(&doc, audience, &text).map(|()| text));
-    let text = match checked.await {
-        Ok(result) => result?,
-        Err(join) => {
-            return Err(SaveTemplateError::Store(StoreError::Invalid(format!(
-                "the template check stopped: {join}"
-            ))))
-        }
-    };
-    // The seed comes first, so the first saved edit is version 2 and version 1 stays on record.
-    current_or_seed(store, slug, audience).await?;
-    // Stored in whole seconds; answer with what a later read returns.
-    let now = Utc::now();
-    let now = chrono::DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
-    let version = store
-        .add_template_version(slug, audience, &text, now)
-        .await?
-        .ok_or_else(|| SaveTemplateError::NoCampaign(slug.to_string()))?;
-    tracing::info!(
-        campaign = slug,
-        audience = audience.as_str(),
-        version,
-        "saved a message template"
-    );
-    Ok(MessageTemplate {
-        audience,
-        version,
-        subject: text.subject,
-        body: text.body,
-        created_at: now,
-    })
 }

@@ -4,7 +4,7 @@
 use super::counts::INCREMENT;
 use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
-use crate::messages::{Audience, MessageTemplate, TemplateText};
+use crate::messages::{Audience, MessageTemplate, TemplateText, TemplateVersion, SEED_AUTHOR};
 use crate::stats::Channel;
 use chrono::{DateTime, Utc};
 
@@ -44,6 +44,8 @@ struct TemplateRow {
     subject: String,
     body: String,
     created_at: i64,
+    author: String,
+    note: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -72,7 +74,22 @@ impl TryFrom<TemplateRow> for MessageTemplate {
     }
 }
 
-const TEMPLATE_COLUMNS: &str = "SELECT t.audience, t.version, t.subject, t.body, t.created_at \
+impl TryFrom<TemplateRow> for TemplateVersion {
+    type Error = StoreError;
+
+    fn try_from(mut r: TemplateRow) -> Result<Self, StoreError> {
+        let author = std::mem::take(&mut r.author);
+        let note = r.note.take();
+        Ok(TemplateVersion {
+            template: MessageTemplate::try_from(r)?,
+            author,
+            note,
+        })
+    }
+}
+
+const TEMPLATE_COLUMNS: &str = "SELECT t.audience, t.version, t.subject, t.body, t.created_at, \
+     t.author, t.note \
      FROM message_templates t JOIN campaigns c ON c.id = t.campaign_id";
 
 impl Store {
@@ -83,9 +100,9 @@ impl Store {
         audience: Audience,
     ) -> Result<Option<MessageTemplate>, StoreError> {
         let newest = self
-            .templates_newest_first(slug, audience, " LIMIT 1")
+            .history_newest_first(slug, audience, " LIMIT 1")
             .await?;
-        Ok(newest.into_iter().next())
+        Ok(newest.into_iter().next().map(|v| v.template))
     }
 
     /// Every version of a campaign's template for `audience`, newest first.
@@ -94,17 +111,32 @@ impl Store {
         slug: &str,
         audience: Audience,
     ) -> Result<Vec<MessageTemplate>, StoreError> {
-        self.templates_newest_first(slug, audience, "").await
+        Ok(self
+            .template_history(slug, audience)
+            .await?
+            .into_iter()
+            .map(|v| v.template)
+            .collect())
+    }
+
+    /// Every version of a campaign's template for `audience` with its author and note, newest
+    /// first.
+    pub async fn template_history(
+        &self,
+        slug: &str,
+        audience: Audience,
+    ) -> Result<Vec<TemplateVersion>, StoreError> {
+        self.history_newest_first(slug, audience, "").await
     }
 
     /// The versions of a campaign's template for `audience`, newest first; `limit` is a
     /// constant SQL `LIMIT` clause or empty.
-    async fn templates_newest_first(
+    async fn history_newest_first(
         &self,
         slug: &str,
         audience: Audience,
         limit: &'static str,
-    ) -> Result<Vec<MessageTemplate>, StoreError> {
+    ) -> Result<Vec<TemplateVersion>, StoreError> {
         let sql = format!(
             "{TEMPLATE_COLUMNS} WHERE c.slug = $1 AND t.audience = $2 \
              ORDER BY t.version DESC{limit}"
@@ -116,7 +148,27 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        rows.into_iter().map(MessageTemplate::try_from).collect()
+        rows.into_iter().map(TemplateVersion::try_from).collect()
+    }
+
+    /// Version `version` of a campaign's template for `audience`, if there is one.
+    pub async fn template_version(
+        &self,
+        slug: &str,
+        audience: Audience,
+        version: i64,
+    ) -> Result<Option<TemplateVersion>, StoreError> {
+        let sql =
+            format!("{TEMPLATE_COLUMNS} WHERE c.slug = $1 AND t.audience = $2 AND t.version = $3");
+        let row: Option<TemplateRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(slug)
+                .bind(audience.as_str())
+                .bind(version)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(TemplateVersion::try_from).transpose()
     }
 
     /// Stores `text` as version 1 when the campaign has no template for `audience` yet; true
@@ -131,8 +183,8 @@ impl Store {
         let done = on_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO message_templates (campaign_id, audience, version, subject, body, \
-                 created_at) \
-                 SELECT c.id, $2, 1, $3, $4, $5 FROM campaigns c WHERE c.slug = $1 AND NOT EXISTS \
+                 created_at, author, note) \
+                 SELECT c.id, $2, 1, $3, $4, $5, $6, NULL FROM campaigns c WHERE c.slug = $1 AND NOT EXISTS \
                  (SELECT 1 FROM message_templates t WHERE t.campaign_id = c.id AND t.audience = $2) \
                  ON CONFLICT (campaign_id, audience, version) DO NOTHING",
             )
@@ -141,6 +193,7 @@ impl Store {
             .bind(&text.subject)
             .bind(&text.body)
             .bind(now.timestamp())
+            .bind(SEED_AUTHOR)
             .execute(pool)
             .await?
             .rows_affected()
@@ -148,13 +201,16 @@ impl Store {
         Ok(done > 0)
     }
 
-    /// Stores a new version of a campaign's template for `audience` and returns its number, or
-    /// `None` for an unknown campaign. The caller has checked the template.
+    /// Stores a new version of a campaign's template for `audience`, saved by `author` (a staff
+    /// id or `cli`) with an optional `note`, and returns its number, or `None` for an unknown
+    /// campaign. The caller has checked the template.
     pub async fn add_template_version(
         &self,
         slug: &str,
         audience: Audience,
         text: &TemplateText,
+        author: &str,
+        note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
         // Two staff saving at once on PostgreSQL may pick the same number; the primary key
@@ -176,7 +232,7 @@ impl Store {
                 .await?;
                 sqlx::query(
                     "INSERT INTO message_templates (campaign_id, audience, version, subject, \
-                     body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                     body, created_at, author, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(id)
                 .bind(audience.as_str())
@@ -184,6 +240,8 @@ impl Store {
                 .bind(&text.subject)
                 .bind(&text.body)
                 .bind(now.timestamp())
+                .bind(author)
+                .bind(note)
                 .execute(&mut *tx)
                 .await?;
                 Ok(Some(latest + 1))

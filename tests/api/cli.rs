@@ -130,11 +130,18 @@ async fn template_show_save_and_history() {
             "save",
             "--audience",
             "state",
+            "--note",
+            "Shorter ask",
             good.to_str().expect("path"),
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("version 2"), "{}", text(&out));
+    assert!(
+        text(&out).contains("the messages of 51 states changed"),
+        "{}",
+        text(&out)
+    );
 
     let bad = dir.path().join("bad.txt");
     std::fs::write(&bad, "Subject: Hi\n\nDear {{ legislator.nickname }}\n").expect("write");
@@ -155,6 +162,14 @@ async fn template_show_save_and_history() {
     let history = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(history.lines().count(), 2, "{history}");
     assert!(history.starts_with("2\t"), "{history}");
+    let fields: Vec<Vec<&str>> = history.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(fields[0][2..4], ["cli", "Shorter ask"], "{history}");
+    assert_eq!(fields[1][2..4], ["seed", ""], "{history}");
+    let out = advocate(
+        db,
+        &["template", "show", "--audience", "state", "--version", "1"],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), current);
     let out = advocate(db, &["template", "show", "--audience", "state"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Subject: Please act in"));
     let out = advocate(db, &["template", "show", "--audience", "mayors"]);

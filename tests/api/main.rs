@@ -17,5 +17,6 @@ mod smtp_stub;
 mod staff;
 mod store_conformance;
 mod targets;
+mod templates;
 mod web_rules;
 mod worker;

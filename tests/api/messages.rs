@@ -2,7 +2,7 @@
 //! the counting redirect `GET /r/{token}`, the counts API, template versions, and the compose
 //! pages, against a Census stand-in and the full public directory.
 
-use advocate::messages::{self, Audience, SaveTemplateError, TemplateError};
+use advocate::messages::{self, Audience, SaveTemplateError, TemplateError, TemplateText};
 use advocate::stats::Channel;
 use advocate_test_support::{
     boston_app, calls, ids, message_request as request, param, query_of, spawn_app, spawn_app_with,
@@ -11,6 +11,14 @@ use advocate_test_support::{
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use wiremock::MockServer;
+
+/// A template edit.
+pub fn text(subject: &str, body: &str) -> TemplateText {
+    TemplateText {
+        subject: subject.into(),
+        body: body.into(),
+    }
+}
 
 /// The path of an absolute counting link.
 fn path_of(link: &Value) -> String {
@@ -343,8 +351,12 @@ async fn a_template_with_an_unknown_variable_is_refused_naming_a_state_and_nothi
         &app.store,
         SLUG,
         Audience::State,
-        "Hello {{ state.name }}",
-        "Dear {{ legislator.nickname }},\n{% for g in scorecard.gaps %}- {{ g }}\n{% endfor %}",
+        &text(
+            "Hello {{ state.name }}",
+            "Dear {{ legislator.nickname }},\n{% for g in scorecard.gaps %}- {{ g }}\n{% endfor %}",
+        ),
+        "staff:1",
+        None,
     )
     .await
     .expect_err("refused");
@@ -381,8 +393,9 @@ async fn a_hostile_template_is_refused_quickly() {
         "{% set x = 'x' %}{{ x }}",
         "{{ 'x' * 100000000 }}",
     ] {
+        let edit = text("s", hostile);
         let result =
-            messages::save_template(&app.store, SLUG, Audience::Federal, "s", hostile).await;
+            messages::save_template(&app.store, SLUG, Audience::Federal, &edit, "cli", None).await;
         assert!(
             matches!(result, Err(SaveTemplateError::Invalid(_))),
             "{hostile}: {result:?}"
@@ -408,13 +421,17 @@ async fn a_good_edit_creates_version_2_and_the_drafts_use_it() {
         &app.store,
         SLUG,
         Audience::State,
-        "Version two for {{ state.name }}",
-        "Dear {{ legislator.salutation }} {{ legislator.last_name }},\n\nVERSION TWO.\n\
-         {% for ask in scorecard.gaps %}\n- {{ ask }}\n{% endfor %}\n\n{{ supporter.name }}",
+        &text(
+            "Version two for {{ state.name }}",
+            "Dear {{ legislator.salutation }} {{ legislator.last_name }},\n\nVERSION TWO.\n\
+             {% for ask in scorecard.gaps %}\n- {{ ask }}\n{% endfor %}\n\n{{ supporter.name }}",
+        ),
+        "staff:1",
+        Some("a second version"),
     )
     .await
     .expect("saved");
-    assert_eq!(saved.version, 2);
+    assert_eq!(saved.version(), 2);
     let versions = app
         .store
         .template_versions(SLUG, Audience::State)

@@ -25,7 +25,7 @@ mod file;
 mod sandbox;
 mod syntax;
 
-pub use check::check;
+pub use check::{changed_states, check, sample_legislator, sample_supporter};
 pub use fields::{
     CampaignFields, LegislatorFields, MergeFields, ScorecardFields, StateFields, SupporterFields,
 };
@@ -106,6 +106,17 @@ impl MessageTemplate {
     }
 }
 
+/// One stored version with its history: who saved it and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateVersion {
+    #[serde(flatten)]
+    pub template: MessageTemplate,
+    /// `seed` (the built-in template), `cli` (the command line) or the staff id that saved it.
+    pub author: String,
+    /// What the author said about the change, if anything.
+    pub note: Option<String>,
+}
+
 /// Which part of a template a problem is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -149,6 +160,14 @@ pub enum TemplateError {
 }
 
 impl TemplateError {
+    /// The state a render failure happened for (the JSON API's `state`).
+    pub fn state(&self) -> Option<StateCode> {
+        match self {
+            TemplateError::Render { state, .. } => Some(*state),
+            _ => None,
+        }
+    }
+
     pub fn part(&self) -> Part {
         match self {
             TemplateError::Empty { part }
