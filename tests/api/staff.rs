@@ -2,7 +2,7 @@
 //! API tokens, throttling and the audit log, on the test's database (SQLite or PostgreSQL), and
 //! the `advocate staff` commands.
 
-use crate::helpers::{spawn_app, token_after, TestApp};
+use advocate_test_support::{spawn_app, token_after, TestApp};
 use advocate::config::Settings;
 use advocate::staff::{
     Actor, AuditFilter, LoginError, Origin, Role, SetPasswordError, Staff, StaffError,
