@@ -2,12 +2,12 @@
 //! API tokens, throttling and the audit log, on the test's database (SQLite or PostgreSQL), and
 //! the `advocate staff` commands.
 
-use advocate_test_support::{spawn_app, token_after, TestApp};
 use advocate::config::Settings;
 use advocate::staff::{
     Actor, AuditFilter, LoginError, Origin, Role, SetPasswordError, Staff, StaffError,
 };
 use advocate::store::Store;
+use advocate_test_support::{spawn_app, token_after, TestApp};
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
