@@ -244,7 +244,7 @@ fn run(
             .app_data(state.clone())
             .wrap(headers)
             .wrap(from_fn(request_id_header))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RouteSpan>::new())
             .configure(|cfg| web::configure(cfg, max_body))
     })
     .shutdown_timeout(shutdown)

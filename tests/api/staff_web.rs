@@ -305,7 +305,56 @@ async fn staff_csrf_refusals_change_nothing() {
         assert_eq!(people_count(&app).await, people, "{what}");
         assert_eq!(audit_rows(&app).await, audit, "{what}");
     }
-    // A disable and a sign-out with a wrong token do nothing either.
+    // Every unsafe staff route refuses a request without the token, signed in or not, and
+    // changes nothing.
+    let admin_id = app
+        .store
+        .staff_person_by_email("admin@example.org")
+        .await
+        .expect("lookup")
+        .expect("admin")
+        .person
+        .id;
+    let unsafe_routes = [
+        "/staff/login".to_string(),
+        "/staff/logout".to_string(),
+        "/staff/logout/everywhere".to_string(),
+        format!("/staff/password/{}", "0".repeat(64)),
+        "/staff/people".to_string(),
+        format!("/staff/people/{admin_id}/disable"),
+    ];
+    for path in &unsafe_routes {
+        for method in [
+            reqwest::Method::POST,
+            reqwest::Method::PUT,
+            reqwest::Method::DELETE,
+        ] {
+            let res = app
+                .client
+                .request(method.clone(), app.url(path))
+                .header("cookie", &cookie)
+                .header("origin", ORIGIN)
+                .form(&invite(None))
+                .send()
+                .await
+                .expect("sent");
+            let status = res.status().as_u16();
+            // POST meets the CSRF check; other methods find no route (nothing runs).
+            if method == reqwest::Method::POST {
+                assert_eq!(status, 403, "{method} {path}");
+            } else {
+                assert!(status == 403 || status == 404, "{method} {path}: {status}");
+            }
+        }
+    }
+    assert_eq!(people_count(&app).await, people);
+    assert_eq!(audit_rows(&app).await, audit);
+    assert_eq!(
+        get(&app, "/staff", Some(&admin)).await.status().as_u16(),
+        200
+    );
+
+    // A sign-out with a wrong token does nothing either.
     let res = app
         .client
         .post(app.url("/staff/logout"))
@@ -631,5 +680,182 @@ async fn staff_audit_page_filters_and_no_secret_reaches_an_audit_row() {
         for secret in [PASSWORD, &admin.cookie, &admin.csrf, &link_token] {
             assert!(!text.contains(secret), "a secret in {text}");
         }
+    }
+}
+
+/// The service as its own process on a free port, logging (JSON, debug) into a file.
+struct Served {
+    child: std::process::Child,
+    address: String,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Served {
+    /// Stops the process and answers what it logged.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log).expect("the log")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn serve_process(db_url: &str) -> Served {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("address")
+        .port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("out.log");
+    let out = std::fs::File::create(&log).expect("log file");
+    let err = out.try_clone().expect("log file");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_advocate"))
+        .arg("serve")
+        .env_remove("RUST_LOG")
+        .env("ADVOCATE__DATABASE__URL", db_url)
+        .env("ADVOCATE__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("ADVOCATE__LOG__LEVEL", "debug")
+        .env("ADVOCATE__LOG__FORMAT", "json")
+        .env("ADVOCATE__OUTBOX__WORKER", "false")
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("advocate serve starts");
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client
+            .get(format!("{address}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Served {
+        child,
+        address,
+        log,
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn staff_logs_never_hold_a_password_or_token() {
+    let app = spawn_app().await;
+    let staff = service(&app);
+    let link = staff
+        .invite(Origin::cli(), "ed@example.org", Role::Editor)
+        .await
+        .expect("invite");
+    let spare = staff
+        .invite(Origin::cli(), "org@example.org", Role::Organiser)
+        .await
+        .expect("invite");
+    let served = serve_process(&app.db_url).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let url = |p: &str| format!("{}{p}", served.address);
+    let send = |req: reqwest::RequestBuilder| async move { req.send().await.expect("sent") };
+
+    // Set the password through the link page.
+    let path = format!("/staff/password/{}", link.token.expose());
+    let res = send(client.get(url(&path))).await;
+    let (pre, _) = set_cookie(&res, PRE_SESSION_COOKIE).expect("pre-session cookie");
+    let pre_cookie = format!("{PRE_SESSION_COOKIE}={pre}");
+    let form = [
+        ("password", PASSWORD),
+        ("confirm", PASSWORD),
+        ("csrf_token", pre.as_str()),
+    ];
+    let res = send(
+        client
+            .post(url(&path))
+            .header("origin", ORIGIN)
+            .header("cookie", &pre_cookie)
+            .form(&form),
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    // A refused post to another link (logged as refused, inside the request's span).
+    let spare_path = format!("/staff/password/{}", spare.token.expose());
+    let res = send(
+        client
+            .post(url(&spare_path))
+            .header("origin", ORIGIN)
+            .form(&form),
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 403);
+
+    // Sign in: a failure, then success.
+    let mut signed = None;
+    for (password, status) in [("not the password at all", 401), (PASSWORD, 303)] {
+        let res = send(
+            client
+                .post(url("/staff/login"))
+                .header("origin", ORIGIN)
+                .header("cookie", &pre_cookie)
+                .form(&[
+                    ("email", "ed@example.org"),
+                    ("password", password),
+                    ("csrf_token", pre.as_str()),
+                ]),
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), status);
+        signed = set_cookie(&res, SESSION_COOKIE).map(|(v, _)| v);
+    }
+    let session = signed.expect("signed in");
+    let cookie = format!("{SESSION_COOKIE}={session}");
+    let html = send(client.get(url("/staff")).header("cookie", &cookie))
+        .await
+        .text()
+        .await
+        .expect("html");
+    let csrf = csrf_field(&html);
+    // A refused sign-out (wrong token), then a real one.
+    for (token, status) in [("wrong", 403), (csrf.as_str(), 303)] {
+        let res = send(
+            client
+                .post(url("/staff/logout"))
+                .header("origin", ORIGIN)
+                .header("cookie", &cookie)
+                .form(&[("csrf_token", token)]),
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), status);
+    }
+
+    let log = served.stop();
+    assert!(
+        log.contains("staff request refused"),
+        "the log was captured: {log}"
+    );
+    assert!(
+        log.contains("/staff/password/{token}"),
+        "routes are logged as patterns"
+    );
+    for secret in [
+        PASSWORD,
+        session.as_str(),
+        csrf.as_str(),
+        pre.as_str(),
+        link.token.expose(),
+        spare.token.expose(),
+    ] {
+        assert!(!log.contains(secret), "a secret in the log: {log}");
     }
 }
