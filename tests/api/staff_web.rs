@@ -203,6 +203,24 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 vec![("password", "x")],
                 [Forbidden; 4],
             ),
+            (
+                "GET",
+                "/staff/totp",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "POST",
+                "/staff/totp/begin",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "POST",
+                "/staff/totp",
+                vec![("code", "000000")],
+                [Login, Status(422), Status(422), Status(422)],
+            ),
             ("POST", "/staff/logout/everywhere", vec![], [Login; 4]),
         ];
         for (method, path, form, expected) in &table {
@@ -322,6 +340,8 @@ async fn staff_csrf_refusals_change_nothing() {
         format!("/staff/password/{}", "0".repeat(64)),
         "/staff/people".to_string(),
         format!("/staff/people/{admin_id}/disable"),
+        "/staff/totp/begin".to_string(),
+        "/staff/totp".to_string(),
     ];
     for path in &unsafe_routes {
         for method in [
@@ -858,4 +878,44 @@ async fn staff_logs_never_hold_a_password_or_token() {
     ] {
         assert!(!log.contains(secret), "a secret in the log: {log}");
     }
+}
+
+#[tokio::test]
+async fn staff_without_a_required_second_factor_are_sent_to_set_one_up() {
+    let app = spawn_app().await;
+    let staff = service(&app);
+    person(&staff, "admin@example.org", Role::Admin).await;
+    staff
+        .set_require_totp(Origin::cli(), true)
+        .await
+        .expect("required");
+    let admin = sign_in(&staff, "admin@example.org").await;
+    for path in ["/staff", "/staff/people", "/staff/audit"] {
+        let res = get(&app, path, Some(&admin)).await;
+        assert_eq!(res.status().as_u16(), 303, "{path}");
+        assert_eq!(location(&res), "/staff/totp", "{path}");
+    }
+    let res = post(&app, "/staff/totp/begin", Some(&admin), &[]).await;
+    let (status, html) = advocate_test_support::status_and_text(res).await;
+    assert_eq!(status, 200);
+    let re = regex::Regex::new(r#"<code class="invite-link">([A-Z2-7]+)</code>"#).expect("regex");
+    let secret = re.captures(&html).expect("the key")[1].to_string();
+    let now = u64::try_from(chrono::Utc::now().timestamp()).expect("time");
+    let code = advocate::staff::totp::code_at(&secret, now).expect("code");
+    let res = post(
+        &app,
+        "/staff/totp",
+        Some(&admin),
+        &[("code", code.as_str())],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(location(&res), "/staff");
+    assert_eq!(
+        get(&app, "/staff/people", Some(&admin))
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
 }

@@ -5,7 +5,8 @@
 //!   short-lived pre-session CSRF cookie of the sign-in and password forms;
 //! - [`Signed<R>`]: a page handler's signed-in person, session and client address, where `R`
 //!   ([`Organiser`], [`Editor`], [`Admin`]) is the least role the handler needs, so its
-//!   signature states it. No session: 303 to `/staff/login`; a lesser role: the 403 page;
+//!   signature states it. No session: 303 to `/staff/login`; a lesser role: the 403 page; a
+//!   second factor required (by an admin) and not set up: 303 to `/staff/totp`;
 //! - [`Bearer<R>`]: the same for JSON staff APIs, from `Authorization: Bearer adv_...`: 401 (with
 //!   `WWW-Authenticate: Bearer`) without a usable token, 403 JSON for a lesser role.
 
@@ -151,7 +152,14 @@ pub enum PageRefusal {
     SignIn,
     /// Signed in with a role that does not suffice.
     Forbidden,
+    /// A second factor is required and not set up yet: set it up first.
+    EnrolTotp,
     Failed(PageError),
+}
+
+/// The pages a session that must set up a second factor may still use.
+fn may_skip_totp(path: &str) -> bool {
+    path.starts_with("/staff/totp") || path.starts_with("/staff/logout")
 }
 
 impl std::fmt::Display for PageRefusal {
@@ -159,6 +167,7 @@ impl std::fmt::Display for PageRefusal {
         match self {
             PageRefusal::SignIn => f.write_str("sign in first"),
             PageRefusal::Forbidden => f.write_str("not allowed"),
+            PageRefusal::EnrolTotp => f.write_str("set up a second factor first"),
             PageRefusal::Failed(e) => e.fmt(f),
         }
     }
@@ -172,7 +181,7 @@ pub fn forbidden_page(message: &str) -> PageError {
 impl ResponseError for PageRefusal {
     fn status_code(&self) -> StatusCode {
         match self {
-            PageRefusal::SignIn => StatusCode::SEE_OTHER,
+            PageRefusal::SignIn | PageRefusal::EnrolTotp => StatusCode::SEE_OTHER,
             PageRefusal::Forbidden => StatusCode::FORBIDDEN,
             PageRefusal::Failed(e) => e.status_code(),
         }
@@ -181,6 +190,7 @@ impl ResponseError for PageRefusal {
     fn error_response(&self) -> HttpResponse {
         match self {
             PageRefusal::SignIn => see_other(LOGIN_PATH),
+            PageRefusal::EnrolTotp => see_other(super::totp::TOTP_PATH),
             PageRefusal::Forbidden => {
                 forbidden_page("Your role does not allow this page. Ask an admin if you need it.")
                     .error_response()
@@ -225,6 +235,10 @@ impl<R: NeedsRole + 'static> FromRequest for Signed<R> {
                 .await
                 .map_err(|e| PageRefusal::Failed(e.into()))?
                 .ok_or(PageRefusal::SignIn)?;
+            // A second factor required and missing: only its setup and signing out are open.
+            if found.session.must_enrol_totp && !may_skip_totp(req.path()) {
+                return Err(PageRefusal::EnrolTotp);
+            }
             if !found.person.role.allows(R::ROLE) {
                 return Err(PageRefusal::Forbidden);
             }

@@ -4,7 +4,8 @@
 //!   `POST /staff/logout/everywhere`; [`password`]: `GET/POST /staff/password/{token}`;
 //! - [`home`]: `GET /staff` (any role);
 //! - [`people`]: `GET/POST /staff/people`, `POST /staff/people/{id}/disable` (admin);
-//! - [`audit`]: `GET /staff/audit` (admin).
+//! - [`audit`]: `GET /staff/audit` (admin);
+//! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role).
 //!
 //! Who may do what is in each handler's signature ([`auth::Signed`]); the middleware finds the
 //! session once per request and refuses every unsafe request that fails the [`csrf`] checks
@@ -18,6 +19,7 @@ pub mod login;
 pub mod logout;
 pub mod password;
 pub mod people;
+pub mod totp;
 mod view;
 
 use crate::web::error::PageError;
@@ -44,7 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(people::page)
             .service(people::invite)
             .service(people::disable)
-            .service(audit::page),
+            .service(audit::page)
+            .service(totp::page)
+            .service(totp::begin)
+            .service(totp::confirm),
     );
 }
 
