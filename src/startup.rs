@@ -212,6 +212,7 @@ fn run(
         settings.limits.lookups_per_minute,
     ));
     let flow = crate::messages::Flow::new(store.clone(), locator.clone(), limits, outbox.clone());
+    let staff = crate::staff::Staff::new(store.clone(), &settings);
     let state = actix_web::web::Data::new(AppState {
         store,
         settings: settings.clone(),
@@ -219,6 +220,7 @@ fn run(
         campaigns: Default::default(),
         outbox,
         flow,
+        staff,
     });
     let server = HttpServer::new(move || {
         let mut headers = DefaultHeaders::new()
@@ -242,7 +244,7 @@ fn run(
             .app_data(state.clone())
             .wrap(headers)
             .wrap(from_fn(request_id_header))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::RouteSpan>::new())
             .configure(|cfg| web::configure(cfg, max_body))
     })
     .shutdown_timeout(shutdown)

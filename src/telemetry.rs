@@ -24,3 +24,39 @@ pub fn init(settings: &LogSettings) {
     // Already installed (a second app in one test process): keep the first.
     let _ = result;
 }
+
+/// The root span of every request: method, route *pattern* (`/staff/password/{token}`, never
+/// the path itself, which can hold a link token, and never the query, which can hold a street
+/// address), request id, status. tracing-actix-web's default span records the full target.
+pub struct RouteSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RouteSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "default".to_string());
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            request_id = %request_id,
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}

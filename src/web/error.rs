@@ -9,6 +9,7 @@ use crate::limits::TooMany;
 use crate::messages::{FlowError, MessageError};
 use crate::outbox::SendError;
 use crate::scorecard::Campaign;
+use crate::staff::{SetPasswordError, StaffError};
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -340,3 +341,34 @@ impl ResponseError for PageError {
         }
     }
 }
+
+impl From<StaffError> for Problem {
+    fn from(err: StaffError) -> Problem {
+        match err {
+            StaffError::InvalidEmail(_) => Problem::invalid(err.to_string(), Some("email")),
+            StaffError::InvalidTokenName => Problem::invalid(err.to_string(), Some("name")),
+            StaffError::WrongTotpCode => Problem::invalid(err.to_string(), Some("totp")),
+            StaffError::AlreadyExists | StaffError::NoTotpPending => {
+                Problem::new(StatusCode::CONFLICT, err.to_string())
+            }
+            StaffError::UnknownPerson | StaffError::UnknownToken => {
+                Problem::new(StatusCode::NOT_FOUND, err.to_string())
+            }
+            StaffError::Forbidden => Problem::new(StatusCode::FORBIDDEN, err.to_string()),
+            StaffError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<SetPasswordError> for Problem {
+    fn from(err: SetPasswordError) -> Problem {
+        match err {
+            SetPasswordError::InvalidLink => Problem::new(StatusCode::NOT_FOUND, err.to_string()),
+            SetPasswordError::Policy(_) => Problem::invalid(err.to_string(), Some("password")),
+            SetPasswordError::Hash(_) => Problem::internal(err),
+            SetPasswordError::Store(e) => e.into(),
+        }
+    }
+}
+
+through_problem!(StaffError, SetPasswordError);

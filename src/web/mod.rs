@@ -21,6 +21,7 @@ use crate::config::Settings;
 use crate::messages::Flow;
 use crate::outbox::Outbox;
 use crate::scorecard::{CampaignCache, CampaignDoc};
+use crate::staff::Staff;
 use crate::store::{Store, StoreError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -36,6 +37,8 @@ pub struct AppState {
     pub outbox: Arc<Outbox>,
     /// The supporter's flow: lookup, compose, draft or submit.
     pub flow: Flow,
+    /// Staff accounts, sessions and the audit log (the workspace under `/staff`).
+    pub staff: Staff,
 }
 
 impl AppState {

@@ -1,28 +1,142 @@
-//! The staff workspace under `/staff`: its own scope and middleware, apart from the
-//! supporters' site. Pages and their role checks arrive with the workspace; what holds for
-//! every staff response is set here already: never cached, never indexed, never framed.
+//! The staff workspace under `/staff`: its own scope and middleware ([`guard`]), apart from the
+//! supporters' site, one file per page:
+//! - [`login`]: `GET/POST /staff/login`; [`logout`]: `POST /staff/logout`,
+//!   `POST /staff/logout/everywhere`; [`password`]: `GET/POST /staff/password/{token}`;
+//! - [`home`]: `GET /staff` (any role);
+//! - [`people`]: `GET/POST /staff/people`, `POST /staff/people/{id}/disable` (admin);
+//! - [`audit`]: `GET /staff/audit` (admin);
+//! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role).
+//!
+//! Who may do what is in each handler's signature ([`auth::Signed`]); the middleware finds the
+//! session once per request and refuses every unsafe request that fails the [`csrf`] checks
+//! before a handler runs. Every staff response is never cached, never indexed, never framed.
 
-use actix_web::body::MessageBody;
+pub mod audit;
+pub mod auth;
+pub mod csrf;
+pub mod home;
+pub mod login;
+pub mod logout;
+pub mod password;
+pub mod people;
+pub mod totp;
+mod view;
+
+use crate::web::error::PageError;
+use crate::web::respond::see_other;
+use crate::web::AppState;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderValue, CACHE_CONTROL};
+use actix_web::http::header::{HeaderName, HeaderValue, CACHE_CONTROL};
 use actix_web::middleware::{from_fn, Next};
-use actix_web::web;
+use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
+use auth::{forbidden_page, Cookies, SignedIn};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/staff").wrap(from_fn(guard)));
+    cfg.service(
+        web::scope("/staff")
+            .wrap(from_fn(guard))
+            .service(home::page)
+            .service(login::page)
+            .service(login::submit)
+            .service(logout::here)
+            .service(logout::everywhere)
+            .service(password::page)
+            .service(password::submit)
+            .service(people::page)
+            .service(people::invite)
+            .service(people::disable)
+            .service(audit::page)
+            .service(totp::page)
+            .service(totp::begin)
+            .service(totp::confirm),
+    );
 }
 
-/// The staff area's own middleware: every response is private to the person signed in.
+/// The staff area's own middleware: finds the session (kept in the request for the
+/// extractors), refuses unsafe requests that fail the CSRF checks, and marks every response
+/// private to the person signed in.
 async fn guard(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut res = next.call(req).await?;
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(app) = req.app_data::<web::Data<AppState>>().cloned() else {
+        let res = PageError::internal("no application state").error_response();
+        return Ok(private(req.into_response(res)));
+    };
+    let cookies = Cookies::for_settings(&app.settings);
+    let found = match req.cookie(cookies.session_name()) {
+        Some(cookie) => match app.staff.authenticate_session(cookie.value()).await {
+            Ok(found) => found.map(|(person, session)| SignedIn { person, session }),
+            Err(err) => {
+                let res = PageError::from(err).error_response();
+                return Ok(private(req.into_response(res)));
+            }
+        },
+        None => None,
+    };
+    req.extensions_mut().insert(found.clone());
+    if csrf::is_unsafe(req.method()) {
+        if let Some(refusal) = refuse_unsafe(&mut req, &app, cookies, found.as_ref()).await {
+            return Ok(private(req.into_response(refusal)));
+        }
+    }
+    let res = next.call(req).await?.map_into_boxed_body();
+    Ok(private(res))
+}
+
+/// The answer to an unsafe request that must not go on, or `None` when it may.
+async fn refuse_unsafe(
+    req: &mut ServiceRequest,
+    app: &AppState,
+    cookies: Cookies,
+    found: Option<&SignedIn>,
+) -> Option<HttpResponse> {
+    let origin = app
+        .settings
+        .server
+        .public_url
+        .origin()
+        .ascii_serialization();
+    if !csrf::same_origin(req.headers(), &origin) {
+        tracing::info!(reason = "origin", "staff request refused");
+        return Some(csrf_refusal());
+    }
+    let expected = if csrf::is_pre_session(req.path()) {
+        req.cookie(cookies.pre_session_name())
+            .map(|c| c.value().to_string())
+    } else {
+        match found {
+            Some(signed) => Some(signed.session.csrf_token.clone()),
+            // Nothing to protect without a session: sign in first.
+            None => return Some(see_other(auth::LOGIN_PATH)),
+        }
+    };
+    let presented = csrf::presented(req).await;
+    match (expected, presented) {
+        (Some(e), Some(p)) if csrf::tokens_match(&e, &p) => None,
+        _ => {
+            tracing::info!(reason = "token", "staff request refused");
+            Some(csrf_refusal())
+        }
+    }
+}
+
+fn csrf_refusal() -> HttpResponse {
+    forbidden_page(
+        "This form has expired or did not come from this site, so nothing was changed. \
+         Go back, reload the page and try again.",
+    )
+    .error_response()
+}
+
+/// Marks a staff response private: never stored, never indexed.
+fn private(mut res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let headers = res.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
-        actix_web::http::header::HeaderName::from_static("x-robots-tag"),
+        HeaderName::from_static("x-robots-tag"),
         HeaderValue::from_static("noindex, nofollow"),
     );
-    Ok(res)
+    res
 }

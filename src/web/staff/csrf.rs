@@ -1,0 +1,158 @@
+//! Cross-site request forgery checks for every unsafe request (POST, PUT, PATCH, DELETE) under
+//! `/staff`, made by the scope's middleware before any handler runs, so no route can forget
+//! them:
+//! 1. the request comes from this site: its `Origin` is `server.public_url`'s origin, or,
+//!    without `Origin`, `Sec-Fetch-Site` says `same-origin` (neither header: refused);
+//! 2. it carries the synchronizer token, in the form field `csrf_token` or the header
+//!    `X-CSRF-Token`: the session's token, or, on the forms used before a session exists
+//!    (sign-in, setting a password), the value of the short-lived pre-session cookie.
+//!
+//! Tokens compare in constant time.
+
+use actix_web::dev::{Payload, ServiceRequest};
+use actix_web::http::header::{HeaderMap, CONTENT_TYPE, ORIGIN};
+use actix_web::http::Method;
+use actix_web::web::Bytes;
+use actix_web::HttpRequest;
+use subtle::ConstantTimeEq;
+
+use super::auth::Cookies;
+use crate::staff::token::{self, Token};
+
+/// The hidden form field holding the token.
+pub const FIELD: &str = "csrf_token";
+/// The header scripts send the token in.
+pub const HEADER: &str = "x-csrf-token";
+
+/// Whether `method` may change something (and so needs the checks).
+pub fn is_unsafe(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// The forms posted before a session exists: checked against the pre-session cookie.
+pub fn is_pre_session(path: &str) -> bool {
+    path == "/staff/login" || path.starts_with("/staff/password/")
+}
+
+/// Whether the request says it comes from `expected_origin` (`scheme://host[:port]`).
+pub fn same_origin(headers: &HeaderMap, expected_origin: &str) -> bool {
+    if let Some(origin) = headers.get(ORIGIN) {
+        return origin.as_bytes() == expected_origin.as_bytes();
+    }
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"same-origin")
+}
+
+/// Whether `presented` equals `expected`, in constant time (for equal lengths).
+pub fn tokens_match(expected: &str, presented: &str) -> bool {
+    !expected.is_empty()
+        && expected.len() == presented.len()
+        && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+}
+
+/// The token the request presents: the header, else the form field of a URL-encoded body
+/// (read here and put back for the handler). Over-long bodies present none (the handler's
+/// own extractor answers 413 for them anyway).
+pub async fn presented(req: &mut ServiceRequest) -> Option<String> {
+    if let Some(v) = req.headers().get(HEADER) {
+        return v.to_str().ok().map(str::to_string);
+    }
+    let is_form = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim() == "application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return None;
+    }
+    let body = req.extract::<Bytes>().await.ok()?;
+    let token = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == FIELD)
+        .map(|(_, v)| v.into_owned());
+    req.set_payload(Payload::from(body));
+    token
+}
+
+/// The pre-session token for a sign-in or password form: the cookie's when it holds a
+/// well-formed one (so two open tabs both work), else a fresh random one. The caller sets the
+/// cookie again with the answer.
+pub fn pre_session_token(req: &HttpRequest, cookies: Cookies) -> String {
+    req.cookie(cookies.pre_session_name())
+        .map(|c| c.value().to_string())
+        .filter(|v| token::parse_token(v).is_some())
+        .unwrap_or_else(|| Token::generate().expose().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    fn headers(list: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in list {
+            map.insert(
+                HeaderName::from_bytes(k.as_bytes()).expect("name"),
+                HeaderValue::from_str(v).expect("value"),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn origin_must_be_ours_or_the_fetch_same_origin() {
+        let ours = "https://act.example.org";
+        assert!(same_origin(&headers(&[("origin", ours)]), ours));
+        assert!(!same_origin(
+            &headers(&[("origin", "https://evil.example")]),
+            ours
+        ));
+        assert!(!same_origin(&headers(&[("origin", "null")]), ours));
+        // A foreign Origin is not rescued by Sec-Fetch-Site.
+        assert!(!same_origin(
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "same-origin")
+            ]),
+            ours
+        ));
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            ours
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            ours
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            ours
+        ));
+        assert!(!same_origin(&headers(&[]), ours));
+    }
+
+    #[test]
+    fn tokens_compare_exactly_and_never_empty() {
+        assert!(tokens_match("abc", "abc"));
+        assert!(!tokens_match("abc", "abd"));
+        assert!(!tokens_match("abc", "ab"));
+        assert!(!tokens_match("", ""));
+    }
+
+    #[test]
+    fn only_unsafe_methods_are_checked() {
+        assert!(!is_unsafe(&Method::GET));
+        assert!(!is_unsafe(&Method::HEAD));
+        for m in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            assert!(is_unsafe(&m));
+        }
+    }
+}
