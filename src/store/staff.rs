@@ -30,6 +30,21 @@ macro_rules! append_audit {
     }};
 }
 
+/// Runs one statement in a transaction and, when it changed a row, appends `$audit` in the
+/// same transaction; evaluates to whether it changed a row. The statement is written once and
+/// compiled per database, like the body of `in_transaction!`.
+macro_rules! audited_change {
+    ($store:expr, $audit:expr, $statement:expr) => {{
+        in_transaction!($store, tx => {
+            let changed = $statement.execute(&mut *tx).await?.rows_affected() > 0;
+            if changed {
+                append_audit!(&mut *tx, $audit);
+            }
+            Ok(changed)
+        })
+    }};
+}
+
 /// A session row to insert.
 #[derive(Clone)]
 pub struct NewSessionRow {
@@ -369,18 +384,12 @@ impl Store {
 
     /// Enables a disabled person (their old tokens stay revoked). False when there was none.
     pub async fn staff_enable(&self, person_id: i64, audit: &NewAudit) -> Result<bool, StoreError> {
-        let done = in_transaction!(self, tx => {
-            let n = sqlx::query("UPDATE staff_people SET disabled = FALSE WHERE id = $1 AND disabled")
+        audited_change!(
+            self,
+            audit,
+            sqlx::query("UPDATE staff_people SET disabled = FALSE WHERE id = $1 AND disabled")
                 .bind(person_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n > 0 {
-                append_audit!(&mut *tx, audit);
-            }
-            Ok(n > 0)
-        })?;
-        Ok(done)
+        )
     }
 
     /// Changes a person's role; false when there is no such person.
@@ -390,19 +399,13 @@ impl Store {
         role: Role,
         audit: &NewAudit,
     ) -> Result<bool, StoreError> {
-        let done = in_transaction!(self, tx => {
-            let n = sqlx::query("UPDATE staff_people SET role = $1 WHERE id = $2")
+        audited_change!(
+            self,
+            audit,
+            sqlx::query("UPDATE staff_people SET role = $1 WHERE id = $2")
                 .bind(role.as_str())
                 .bind(person_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n > 0 {
-                append_audit!(&mut *tx, audit);
-            }
-            Ok(n > 0)
-        })?;
-        Ok(done)
+        )
     }
 
     /// The latest time any of `keys` is locked until, if later than `now`.
@@ -677,21 +680,15 @@ impl Store {
 
     /// Revokes a token; false when there is no such unrevoked token.
     pub async fn staff_revoke_token(&self, id: i64, audit: &NewAudit) -> Result<bool, StoreError> {
-        let done = in_transaction!(self, tx => {
-            let n = sqlx::query(
+        audited_change!(
+            self,
+            audit,
+            sqlx::query(
                 "UPDATE staff_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
             )
             .bind(audit.at.timestamp())
             .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n > 0 {
-                append_audit!(&mut *tx, audit);
-            }
-            Ok(n > 0)
-        })?;
-        Ok(done)
+        )
     }
 
     /// Every token (revoked ones too), newest first.
@@ -736,8 +733,10 @@ impl Store {
         audit: &NewAudit,
     ) -> Result<bool, StoreError> {
         let step = i64::try_from(step).map_err(|_| StoreError::Invalid("TOTP step".into()))?;
-        let done = in_transaction!(self, tx => {
-            let n = sqlx::query(
+        audited_change!(
+            self,
+            audit,
+            sqlx::query(
                 "UPDATE staff_people SET totp_secret = totp_pending_secret, \
                  totp_pending_secret = NULL, totp_last_step = $1 \
                  WHERE id = $2 AND totp_pending_secret = $3 AND NOT disabled",
@@ -745,15 +744,7 @@ impl Store {
             .bind(step)
             .bind(person_id)
             .bind(secret)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n > 0 {
-                append_audit!(&mut *tx, audit);
-            }
-            Ok(n > 0)
-        })?;
-        Ok(done)
+        )
     }
 
     /// Removes a person's second factor (a lost device); they enrol again.
@@ -762,21 +753,15 @@ impl Store {
         person_id: i64,
         audit: &NewAudit,
     ) -> Result<bool, StoreError> {
-        let done = in_transaction!(self, tx => {
-            let n = sqlx::query(
+        audited_change!(
+            self,
+            audit,
+            sqlx::query(
                 "UPDATE staff_people SET totp_secret = NULL, totp_pending_secret = NULL, \
                  totp_last_step = NULL WHERE id = $1",
             )
             .bind(person_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n > 0 {
-                append_audit!(&mut *tx, audit);
-            }
-            Ok(n > 0)
-        })?;
-        Ok(done)
+        )
     }
 
     /// The workspace's `require_totp` switch (off unless set).
