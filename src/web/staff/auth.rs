@@ -200,6 +200,25 @@ impl ResponseError for PageRefusal {
     }
 }
 
+/// Who acts and from where, for the services' audit rows.
+fn origin_of(person: &Person, client: ClientAddr) -> Origin {
+    Origin {
+        actor: Actor::Staff(person.id),
+        client_addr: client.0,
+    }
+}
+
+/// The application state and the client's address, which both extractors start from.
+fn state_and_client(req: &HttpRequest) -> (Option<web::Data<AppState>>, ClientAddr) {
+    let app = req.app_data::<web::Data<AppState>>().cloned();
+    let peer = req.peer_addr().map(|a| a.ip());
+    let client = match &app {
+        Some(app) => ClientAddr::resolve(peer, req.headers(), &app.settings.server.trusted_proxies),
+        None => ClientAddr(peer),
+    };
+    (app, client)
+}
+
 /// A signed-in staff member holding at least role `R`, with their session and address.
 pub struct Signed<R: NeedsRole> {
     pub person: Person,
@@ -211,10 +230,7 @@ pub struct Signed<R: NeedsRole> {
 impl<R: NeedsRole> Signed<R> {
     /// Who did it and from where, for the services' audit rows.
     pub fn origin(&self) -> Origin {
-        Origin {
-            actor: Actor::Staff(self.person.id),
-            client_addr: self.client.0,
-        }
+        origin_of(&self.person, self.client)
     }
 }
 
@@ -222,14 +238,11 @@ impl<R: NeedsRole + 'static> FromRequest for Signed<R> {
     type Error = PageRefusal;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let client = ClientAddr::from_request(&req, payload);
+        let (app, client) = state_and_client(&req);
         Box::pin(async move {
-            let Ok(client) = client.await;
-            let app = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
+            let app = app
                 .ok_or_else(|| PageRefusal::Failed(PageError::internal("no application state")))?;
             let found = signed_in(&req, &app)
                 .await
@@ -309,10 +322,7 @@ pub struct Bearer<R: NeedsRole> {
 impl<R: NeedsRole> Bearer<R> {
     /// Who did it and from where, for the services' audit rows.
     pub fn origin(&self) -> Origin {
-        Origin {
-            actor: Actor::Staff(self.person.id),
-            client_addr: self.client.0,
-        }
+        origin_of(&self.person, self.client)
     }
 }
 
@@ -320,15 +330,12 @@ impl<R: NeedsRole + 'static> FromRequest for Bearer<R> {
     type Error = ApiRefusal;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let client = ClientAddr::from_request(&req, payload);
+        let (app, client) = state_and_client(&req);
         Box::pin(async move {
-            let Ok(client) = client.await;
-            let app = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| ApiRefusal::Failed(ApiError::internal("no application state")))?;
+            let app =
+                app.ok_or_else(|| ApiRefusal::Failed(ApiError::internal("no application state")))?;
             let header = req
                 .headers()
                 .get(AUTHORIZATION)
