@@ -83,50 +83,79 @@ pub async fn submit(
             client.0,
         )
         .await;
-    let (status, error, ask_totp, retry_after) = match outcome {
-        Ok(new) => {
-            // The browser's old session (if any) ends: the new one replaces it.
-            let old = req
-                .extensions()
-                .get::<Option<SignedIn>>()
-                .cloned()
-                .flatten();
-            if let Some(old) = old {
-                app.staff.sign_out(client.0, &old.session).await?;
-            }
-            let set = [
-                cookies.session(new.token.expose()),
-                cookies.end_pre_session(),
-            ];
-            return Ok(see_other_setting("/staff", &set));
+    let new = match outcome {
+        Ok(new) => new,
+        Err(err) => {
+            let refusal = refusal(err, totp.is_some())?;
+            return refused(&app, &req, cookies, &form.email, refusal).await;
         }
-        Err(LoginError::Failed) => (
-            StatusCode::UNAUTHORIZED,
-            LoginError::Failed.to_string(),
-            totp.is_some(),
-            None,
-        ),
-        Err(e @ LoginError::TotpRequired) => (StatusCode::UNAUTHORIZED, e.to_string(), true, None),
-        Err(LoginError::Throttled { until }) => {
+    };
+    // The browser's old session (if any) ends: the new one replaces it.
+    let old = req
+        .extensions()
+        .get::<Option<SignedIn>>()
+        .cloned()
+        .flatten();
+    if let Some(old) = old {
+        app.staff.sign_out(client.0, &old.session).await?;
+    }
+    let set = [
+        cookies.session(new.token.expose()),
+        cookies.end_pre_session(),
+    ];
+    Ok(see_other_setting("/staff", &set))
+}
+
+/// Why a sign-in failed, as the form shows it.
+struct Refusal {
+    status: StatusCode,
+    message: String,
+    ask_totp: bool,
+    /// Seconds until a throttled client may try again.
+    retry_after: Option<i64>,
+}
+
+/// One generic message for a wrong email, password or code; when to retry when throttled.
+fn refusal(err: LoginError, totp_sent: bool) -> Result<Refusal, crate::store::StoreError> {
+    let refusal = |status, message: String, ask_totp, retry_after| Refusal {
+        status,
+        message,
+        ask_totp,
+        retry_after,
+    };
+    Ok(match err {
+        LoginError::Failed => refusal(StatusCode::UNAUTHORIZED, err.to_string(), totp_sent, None),
+        LoginError::TotpRequired => refusal(StatusCode::UNAUTHORIZED, err.to_string(), true, None),
+        LoginError::Throttled { until } => {
             let wait = (until - chrono::Utc::now()).num_seconds().max(1);
             let message = format!(
                 "Too many failed attempts. Please try again after {} UTC.",
                 until.format("%H:%M:%S")
             );
-            (StatusCode::TOO_MANY_REQUESTS, message, false, Some(wait))
+            refusal(StatusCode::TOO_MANY_REQUESTS, message, false, Some(wait))
         }
-        Err(LoginError::Store(e)) => return Err(e.into()),
-    };
+        LoginError::Store(e) => return Err(e),
+    })
+}
+
+/// The sign-in form again, with why it failed.
+async fn refused(
+    app: &AppState,
+    req: &HttpRequest,
+    cookies: Cookies,
+    email: &str,
+    refusal: Refusal,
+) -> Result<HttpResponse, PageError> {
     let view = LoginPage {
-        site: view::site(&app).await,
+        site: view::site(app).await,
         title: "Staff sign-in".to_string(),
-        csrf_token: csrf::pre_session_token(&req, cookies),
-        email: form.email.trim().chars().take(254).collect(),
-        ask_totp,
-        error: Some(error),
+        csrf_token: csrf::pre_session_token(req, cookies),
+        email: email.trim().chars().take(254).collect(),
+        ask_totp: refusal.ask_totp,
+        error: Some(refusal.message),
     };
-    let mut res = render(status, &view)?;
-    if let Some(wait) = retry_after {
+    let mut res = render(refusal.status, &view)?;
+    if let Some(wait) = refusal.retry_after {
         if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&wait.to_string()) {
             res.headers_mut().insert(RETRY_AFTER, v);
         }
