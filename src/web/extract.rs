@@ -55,6 +55,19 @@ impl ClientAddr {
     }
 }
 
+impl ClientAddr {
+    /// The client of `req`, under the application's `server.trusted_proxies`.
+    pub fn of(req: &HttpRequest) -> ClientAddr {
+        let peer = req.peer_addr().map(|a| a.ip());
+        match req.app_data::<web::Data<AppState>>() {
+            Some(app) => {
+                ClientAddr::resolve(peer, req.headers(), &app.settings.server.trusted_proxies)
+            }
+            None => ClientAddr(peer),
+        }
+    }
+}
+
 /// The hops of the forwarding chain, left to right; `None` for a hop that is not an address
 /// (`unknown`, an obfuscated `_name`, garbage).
 fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
@@ -104,14 +117,7 @@ impl FromRequest for ClientAddr {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let peer = req.peer_addr().map(|a| a.ip());
-        let client = match req.app_data::<web::Data<AppState>>() {
-            Some(app) => {
-                ClientAddr::resolve(peer, req.headers(), &app.settings.server.trusted_proxies)
-            }
-            None => ClientAddr(peer),
-        };
-        ready(Ok(client))
+        ready(Ok(ClientAddr::of(req)))
     }
 }
 

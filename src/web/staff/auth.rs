@@ -211,12 +211,7 @@ fn origin_of(person: &Person, client: ClientAddr) -> Origin {
 /// The application state and the client's address, which both extractors start from.
 fn state_and_client(req: &HttpRequest) -> (Option<web::Data<AppState>>, ClientAddr) {
     let app = req.app_data::<web::Data<AppState>>().cloned();
-    let peer = req.peer_addr().map(|a| a.ip());
-    let client = match &app {
-        Some(app) => ClientAddr::resolve(peer, req.headers(), &app.settings.server.trusted_proxies),
-        None => ClientAddr(peer),
-    };
-    (app, client)
+    (app, ClientAddr::of(req))
 }
 
 /// A signed-in staff member holding at least role `R`, with their session and address.
