@@ -213,6 +213,7 @@ fn run(
     ));
     let flow = crate::messages::Flow::new(store.clone(), locator.clone(), limits, outbox.clone());
     let staff = crate::staff::Staff::new(store.clone(), &settings);
+    let letters = crate::staff::Letters::from_settings(&settings).map_err(anyhow::Error::msg)?;
     let state = actix_web::web::Data::new(AppState {
         store,
         settings: settings.clone(),
@@ -221,6 +222,7 @@ fn run(
         outbox,
         flow,
         staff,
+        letters,
     });
     let server = HttpServer::new(move || {
         let mut headers = DefaultHeaders::new()

@@ -4,10 +4,11 @@
 //!
 //! [`Staff`] is the facade; each noun has its file: [`role`] (the permission matrix),
 //! [`password`] (policy, Argon2id), [`totp`], [`session`], [`token`], [`throttle`], [`audit`],
-//! [`person`]. Every change is audited in the same transaction (see `store/staff.rs`), and no
+//! [`person`], [`letters`] (the password links emailed). Every change is audited in the same transaction (see `store/staff.rs`), and no
 //! error message here tells whether an account exists.
 
 pub mod audit;
+pub mod letters;
 pub mod password;
 pub mod person;
 pub mod role;
@@ -17,6 +18,7 @@ pub mod token;
 pub mod totp;
 
 pub use audit::{Actor, AuditEntry, AuditFilter, NewAudit, Origin};
+pub use letters::{Letters, LinkKind, Sent};
 pub use person::{Person, StaffEmail, StoredPerson};
 pub use role::{Permission, Role};
 pub use session::{NewSession, Session, SessionPolicy};

@@ -21,7 +21,7 @@ use crate::config::Settings;
 use crate::messages::Flow;
 use crate::outbox::Outbox;
 use crate::scorecard::{CampaignCache, CampaignDoc};
-use crate::staff::Staff;
+use crate::staff::{Letters, Staff};
 use crate::store::{Store, StoreError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -39,6 +39,8 @@ pub struct AppState {
     pub flow: Flow,
     /// Staff accounts, sessions and the audit log (the workspace under `/staff`).
     pub staff: Staff,
+    /// The password links the staff workspace emails (through the relay, when one is set).
+    pub letters: Letters,
 }
 
 impl AppState {

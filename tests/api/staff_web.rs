@@ -4,77 +4,13 @@
 //! a link, and that no password or token reaches the audit log. On the test's database (SQLite
 //! or PostgreSQL).
 
-use advocate::config::Settings;
-use advocate::staff::{AuditFilter, Origin, Role, Staff};
+use advocate::staff::{AuditFilter, Origin, Role};
 use advocate::store::Store;
+use advocate_test_support::staff::{
+    person, service, sign_in, Signed, ORIGIN, PASSWORD, PRE_SESSION_COOKIE, SESSION_COOKIE,
+};
 use advocate_test_support::{location, spawn_app, TestApp};
 use reqwest::Response;
-use secrecy::SecretString;
-
-const PASSWORD: &str = "violet lantern under quiet gravel";
-/// `server.public_url`'s origin in the test settings (the default).
-const ORIGIN: &str = "http://127.0.0.1:8080";
-const SESSION_COOKIE: &str = "advocate_staff";
-const PRE_SESSION_COOKIE: &str = "advocate_staff_csrf";
-
-fn service(app: &TestApp) -> Staff {
-    let settings = Settings::load_with_env(None, Vec::new()).expect("defaults");
-    Staff::new(app.store.clone(), &settings)
-}
-
-/// Invites `email` with `role` from the CLI and sets PASSWORD through the link.
-async fn person(staff: &Staff, email: &str, role: Role) -> i64 {
-    let link = staff
-        .invite(Origin::cli(), email, role)
-        .await
-        .expect("invite");
-    staff
-        .set_password(None, link.token.expose(), SecretString::from(PASSWORD))
-        .await
-        .expect("password set");
-    link.person_id
-}
-
-/// A signed-in browser: its session cookie and the session's CSRF token.
-#[derive(Clone)]
-struct Signed {
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_in(staff: &Staff, email: &str) -> Signed {
-    let new = staff
-        .login(email, SecretString::from(PASSWORD), None, None)
-        .await
-        .expect("signed in");
-    Signed {
-        cookie: new.token.expose().to_string(),
-        csrf: new.session.csrf_token.clone(),
-    }
-}
-
-async fn get(app: &TestApp, path: &str, who: Option<&Signed>) -> Response {
-    let mut req = app.client.get(app.url(path));
-    if let Some(s) = who {
-        req = req.header("cookie", format!("{SESSION_COOKIE}={}", s.cookie));
-    }
-    req.send().await.expect("request sent")
-}
-
-/// `POST path` from this site (`Origin` ours) with `pairs` and, when signed in, the session's
-/// cookie and CSRF token.
-async fn post(app: &TestApp, path: &str, who: Option<&Signed>, pairs: &[(&str, &str)]) -> Response {
-    let mut form: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let mut req = app.client.post(app.url(path)).header("origin", ORIGIN);
-    if let Some(s) = who {
-        req = req.header("cookie", format!("{SESSION_COOKIE}={}", s.cookie));
-        form.push(("csrf_token".into(), s.csrf.clone()));
-    }
-    req.form(&form).send().await.expect("request sent")
-}
 
 /// The value of cookie `name` set by `res`, with the whole `Set-Cookie` line.
 fn set_cookie(res: &Response, name: &str) -> Option<(String, String)> {
@@ -155,6 +91,10 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
             .expect("victim")
             .person_id;
         let disable = format!("/staff/people/{victim}/disable");
+        let role_path = format!("/staff/people/{victim}/role");
+        let link_path = format!("/staff/people/{victim}/password-link");
+        let totp_path = format!("/staff/people/{victim}/totp/reset");
+        let enable_path = format!("/staff/people/{victim}/enable");
         let invitee = format!("new{i}@example.org");
         // (method, path, form, [none, organiser, editor, admin]); sign-out last.
         let table: Vec<Row> = vec![
@@ -185,8 +125,56 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 [Login, Forbidden, Forbidden, Status(200)],
             ),
             (
+                "GET",
+                "/staff/tokens",
+                vec![],
+                [Login, Forbidden, Forbidden, Status(200)],
+            ),
+            (
+                "POST",
+                "/staff/tokens",
+                vec![("email", "admin@example.org"), ("name", "matrix")],
+                [Login, Forbidden, Forbidden, Status(201)],
+            ),
+            (
+                "POST",
+                "/staff/tokens/999999/revoke",
+                vec![],
+                [Login, Forbidden, Forbidden, Status(404)],
+            ),
+            (
+                "POST",
+                "/staff/people/second-factor",
+                vec![("require", "off")],
+                [Login, Forbidden, Forbidden, Status(303)],
+            ),
+            (
+                "POST",
+                &role_path,
+                vec![("role", "organiser")],
+                [Login, Forbidden, Forbidden, Status(303)],
+            ),
+            (
+                "POST",
+                &link_path,
+                vec![],
+                [Login, Forbidden, Forbidden, Status(200)],
+            ),
+            (
+                "POST",
+                &totp_path,
+                vec![],
+                [Login, Forbidden, Forbidden, Status(303)],
+            ),
+            (
                 "POST",
                 &disable,
+                vec![],
+                [Login, Forbidden, Forbidden, Status(303)],
+            ),
+            (
+                "POST",
+                &enable_path,
                 vec![],
                 [Login, Forbidden, Forbidden, Status(303)],
             ),
@@ -225,8 +213,8 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
         ];
         for (method, path, form, expected) in &table {
             let res = match *method {
-                "GET" => get(&app, path, who).await,
-                _ => post(&app, path, who, form).await,
+                "GET" => app.staff_get(path, who).await,
+                _ => app.staff_post(path, who, form).await,
             };
             let status = res.status().as_u16();
             let got = match status {
@@ -247,7 +235,24 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
             .expect("exists")
             .person
             .disabled;
-        assert_eq!(victim_disabled, role == "admin", "victim as {role}");
+        // The admin disabled the victim and enabled them again; nobody else changed anything.
+        assert!(!victim_disabled, "victim as {role}");
+        let victim_role = app
+            .store
+            .staff_person(victim)
+            .await
+            .expect("victim")
+            .expect("exists")
+            .person
+            .role;
+        let expected_role = if role == "admin" {
+            Role::Organiser
+        } else {
+            Role::Editor
+        };
+        assert_eq!(victim_role, expected_role, "victim's role as {role}");
+        let tokens = service(&app).tokens().await.expect("tokens").len();
+        assert_eq!(tokens, usize::from(role == "admin"), "tokens as {role}");
         let invited = app
             .store
             .staff_person_by_email(&invitee)
@@ -257,7 +262,7 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
         assert_eq!(invited, role == "admin", "invitation as {role}");
         if let Some(s) = who {
             // Signed out everywhere: the cookie no longer works.
-            let res = get(&app, "/staff", Some(s)).await;
+            let res = app.staff_get("/staff", Some(s)).await;
             assert_eq!(res.status().as_u16(), 303, "{role} after sign-out");
         }
     }
@@ -370,7 +375,10 @@ async fn staff_csrf_refusals_change_nothing() {
     assert_eq!(people_count(&app).await, people);
     assert_eq!(audit_rows(&app).await, audit);
     assert_eq!(
-        get(&app, "/staff", Some(&admin)).await.status().as_u16(),
+        app.staff_get("/staff", Some(&admin))
+            .await
+            .status()
+            .as_u16(),
         200
     );
 
@@ -386,7 +394,10 @@ async fn staff_csrf_refusals_change_nothing() {
         .expect("sent");
     assert_eq!(res.status().as_u16(), 403);
     assert_eq!(
-        get(&app, "/staff", Some(&admin)).await.status().as_u16(),
+        app.staff_get("/staff", Some(&admin))
+            .await
+            .status()
+            .as_u16(),
         200
     );
 
@@ -465,13 +476,16 @@ async fn staff_sign_in_through_the_form_sets_a_new_session_cookie() {
     assert!(!line.contains("Secure"), "plain http: {line}");
     assert_ne!(session, old.cookie, "a new session at sign-in");
     // The session the browser held before ended.
-    assert_eq!(get(&app, "/staff", Some(&old)).await.status().as_u16(), 303);
+    assert_eq!(
+        app.staff_get("/staff", Some(&old)).await.status().as_u16(),
+        303
+    );
     let new = Signed {
         cookie: session,
         csrf: String::new(),
     };
     let (status, html) =
-        advocate_test_support::status_and_text(get(&app, "/staff", Some(&new)).await).await;
+        advocate_test_support::status_and_text(app.staff_get("/staff", Some(&new)).await).await;
     assert_eq!(status, 200);
     assert!(html.contains("ed@example.org") && html.contains("editor"));
     let new = Signed {
@@ -480,12 +494,15 @@ async fn staff_sign_in_through_the_form_sets_a_new_session_cookie() {
     };
 
     // Sign out: the cookie is removed and no longer works.
-    let res = post(&app, "/staff/logout", Some(&new), &[]).await;
+    let res = app.staff_post("/staff/logout", Some(&new), &[]).await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(location(&res), "/staff/login");
     let (_, line) = set_cookie(&res, SESSION_COOKIE).expect("removal");
     assert!(line.contains("Max-Age=0"), "{line}");
-    assert_eq!(get(&app, "/staff", Some(&new)).await.status().as_u16(), 303);
+    assert_eq!(
+        app.staff_get("/staff", Some(&new)).await.status().as_u16(),
+        303
+    );
 }
 
 #[tokio::test]
@@ -554,20 +571,22 @@ async fn staff_expired_and_disabled_sessions_lose_access_at_once() {
     let ed_id = person(&staff, "ed@example.org", Role::Editor).await;
     let admin = sign_in(&staff, "admin@example.org").await;
     let ed = sign_in(&staff, "ed@example.org").await;
-    assert_eq!(get(&app, "/staff", Some(&ed)).await.status().as_u16(), 200);
+    assert_eq!(
+        app.staff_get("/staff", Some(&ed)).await.status().as_u16(),
+        200
+    );
 
     // The admin disables the editor from the people page: the editor's session ends now.
-    let res = post(
-        &app,
-        &format!("/staff/people/{ed_id}/disable"),
-        Some(&admin),
-        &[],
-    )
-    .await;
+    let res = app
+        .staff_post(&format!("/staff/people/{ed_id}/disable"), Some(&admin), &[])
+        .await;
     assert_eq!(res.status().as_u16(), 303);
-    assert_eq!(get(&app, "/staff", Some(&ed)).await.status().as_u16(), 303);
+    assert_eq!(
+        app.staff_get("/staff", Some(&ed)).await.status().as_u16(),
+        303
+    );
     let (_, html) =
-        advocate_test_support::status_and_text(get(&app, "/staff/people", Some(&admin)).await)
+        advocate_test_support::status_and_text(app.staff_get("/staff/people", Some(&admin)).await)
             .await;
     assert!(html.contains("disabled"));
     // An admin cannot disable themselves.
@@ -579,13 +598,13 @@ async fn staff_expired_and_disabled_sessions_lose_access_at_once() {
         .expect("admin")
         .person
         .id;
-    let res = post(
-        &app,
-        &format!("/staff/people/{admin_id}/disable"),
-        Some(&admin),
-        &[],
-    )
-    .await;
+    let res = app
+        .staff_post(
+            &format!("/staff/people/{admin_id}/disable"),
+            Some(&admin),
+            &[],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 422);
 
     // A session idle past the limit is over.
@@ -599,7 +618,7 @@ async fn staff_expired_and_disabled_sessions_lose_access_at_once() {
             sqlx::query(&sql).execute(pool).await.expect("aged");
         }
     }
-    let res = get(&app, "/staff/people", Some(&admin)).await;
+    let res = app.staff_get("/staff/people", Some(&admin)).await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(location(&res), "/staff/login");
 }
@@ -662,20 +681,21 @@ async fn staff_audit_page_filters_and_no_secret_reaches_an_audit_row() {
     person(&staff, "admin@example.org", Role::Admin).await;
     let admin = sign_in(&staff, "admin@example.org").await;
     // An invitation through the page: its link is shown once and never stored in clear.
-    let res = post(
-        &app,
-        "/staff/people",
-        Some(&admin),
-        &[("email", "org@example.org"), ("role", "organiser")],
-    )
-    .await;
+    let res = app
+        .staff_post(
+            "/staff/people",
+            Some(&admin),
+            &[("email", "org@example.org"), ("role", "organiser")],
+        )
+        .await;
     let (status, html) = advocate_test_support::status_and_text(res).await;
     assert_eq!(status, 200);
     let re = regex::Regex::new(r"/staff/password/([0-9a-f]{64})").expect("regex");
     let link_token = re.captures(&html).expect("the link")[1].to_string();
 
     let (status, html) = advocate_test_support::status_and_text(
-        get(&app, "/staff/audit?action=person.invited", Some(&admin)).await,
+        app.staff_get("/staff/audit?action=person.invited", Some(&admin))
+            .await,
     )
     .await;
     assert_eq!(status, 200);
@@ -685,7 +705,8 @@ async fn staff_audit_page_filters_and_no_secret_reaches_an_audit_row() {
     );
     assert!(!html.contains("login.succeeded"));
     let (status, html) = advocate_test_support::status_and_text(
-        get(&app, "/staff/audit?from=yesterday", Some(&admin)).await,
+        app.staff_get("/staff/audit?from=yesterday", Some(&admin))
+            .await,
     )
     .await;
     assert_eq!(status, 422);
@@ -891,28 +912,24 @@ async fn staff_without_a_required_second_factor_are_sent_to_set_one_up() {
         .expect("required");
     let admin = sign_in(&staff, "admin@example.org").await;
     for path in ["/staff", "/staff/people", "/staff/audit"] {
-        let res = get(&app, path, Some(&admin)).await;
+        let res = app.staff_get(path, Some(&admin)).await;
         assert_eq!(res.status().as_u16(), 303, "{path}");
         assert_eq!(location(&res), "/staff/totp", "{path}");
     }
-    let res = post(&app, "/staff/totp/begin", Some(&admin), &[]).await;
+    let res = app.staff_post("/staff/totp/begin", Some(&admin), &[]).await;
     let (status, html) = advocate_test_support::status_and_text(res).await;
     assert_eq!(status, 200);
     let re = regex::Regex::new(r#"<code class="invite-link">([A-Z2-7]+)</code>"#).expect("regex");
     let secret = re.captures(&html).expect("the key")[1].to_string();
     let now = u64::try_from(chrono::Utc::now().timestamp()).expect("time");
     let code = advocate::staff::totp::code_at(&secret, now).expect("code");
-    let res = post(
-        &app,
-        "/staff/totp",
-        Some(&admin),
-        &[("code", code.as_str())],
-    )
-    .await;
+    let res = app
+        .staff_post("/staff/totp", Some(&admin), &[("code", code.as_str())])
+        .await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(location(&res), "/staff");
     assert_eq!(
-        get(&app, "/staff/people", Some(&admin))
+        app.staff_get("/staff/people", Some(&admin))
             .await
             .status()
             .as_u16(),

@@ -3,7 +3,9 @@
 //! - [`login`]: `GET/POST /staff/login`; [`logout`]: `POST /staff/logout`,
 //!   `POST /staff/logout/everywhere`; [`password`]: `GET/POST /staff/password/{token}`;
 //! - [`home`]: `GET /staff` (any role);
-//! - [`people`]: `GET/POST /staff/people`, `POST /staff/people/{id}/disable` (admin);
+//! - [`people`]: `GET/POST /staff/people`, `POST /staff/people/{id}/{role,disable,enable,
+//!   password-link,totp/reset}`, `POST /staff/people/second-factor` (admin);
+//! - [`tokens`]: `GET/POST /staff/tokens`, `POST /staff/tokens/{id}/revoke` (admin);
 //! - [`audit`]: `GET /staff/audit` (admin);
 //! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role).
 //!
@@ -19,6 +21,7 @@ pub mod login;
 pub mod logout;
 pub mod password;
 pub mod people;
+pub mod tokens;
 pub mod totp;
 mod view;
 
@@ -45,7 +48,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(password::submit)
             .service(people::page)
             .service(people::invite)
+            .service(people::require_totp)
+            .service(people::set_role)
             .service(people::disable)
+            .service(people::enable)
+            .service(people::password_link)
+            .service(people::reset_totp)
+            .service(tokens::page)
+            .service(tokens::create)
+            .service(tokens::revoke)
             .service(audit::page)
             .service(totp::page)
             .service(totp::begin)

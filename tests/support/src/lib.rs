@@ -1,7 +1,8 @@
 //! What advocate's test targets and benchmarks share: the real app on a random port with a
 //! fresh database ([`TestApp`], one method per endpoint and flow step), the supporter's flow
 //! ([`flows`]), a Census stand-in, a scripted SMTP server ([`smtp_stub`]), a real one
-//! ([`mailbox`], aiosmtpd), and the binary and datasets.
+//! ([`mailbox`], aiosmtpd), staff people signed in or holding tokens ([`staff`]), and the
+//! binary and datasets.
 //!
 //! A dev-dependency of the root package only; its own behaviour is tested there (`tests/api`).
 
@@ -14,6 +15,7 @@ pub mod links;
 pub mod mailbox;
 pub mod server;
 pub mod smtp_stub;
+pub mod staff;
 
 pub use app::{
     backend, encode, fresh_database_url, location, postgres_admin_url, spawn_app, spawn_app_from,
