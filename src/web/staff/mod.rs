@@ -5,7 +5,9 @@
 //! - [`home`]: `GET /staff` (any role);
 //! - [`people`]: `GET/POST /staff/people`, `POST /staff/people/{id}/disable` (admin);
 //! - [`audit`]: `GET /staff/audit` (admin);
-//! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role).
+//! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role);
+//! - [`templates`]: the message template editor under `/staff/campaigns/{slug}/templates`
+//!   (any role reads, editors change).
 //!
 //! Who may do what is in each handler's signature ([`auth::Signed`]); the middleware finds the
 //! session once per request and refuses every unsafe request that fails the [`csrf`] checks
@@ -19,6 +21,7 @@ pub mod login;
 pub mod logout;
 pub mod password;
 pub mod people;
+pub mod templates;
 pub mod totp;
 mod view;
 
@@ -49,7 +52,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(audit::page)
             .service(totp::page)
             .service(totp::begin)
-            .service(totp::confirm),
+            .service(totp::confirm)
+            .service(templates::default_campaign)
+            .service(templates::list)
+            .service(templates::edit::page)
+            .service(templates::edit::submit)
+            .service(templates::history::page)
+            .service(templates::history::restore),
     );
 }
 

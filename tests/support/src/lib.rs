@@ -14,6 +14,7 @@ pub mod links;
 pub mod mailbox;
 pub mod server;
 pub mod smtp_stub;
+pub mod staff;
 
 pub use app::{
     backend, encode, fresh_database_url, location, postgres_admin_url, spawn_app, spawn_app_from,
