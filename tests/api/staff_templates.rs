@@ -6,13 +6,14 @@
 
 use advocate::directory::Chamber;
 use advocate::domain::StateCode;
-use advocate::messages::{editor, Audience};
+use advocate::messages::{self, editor, Audience};
 use advocate::staff::{AuditEntry, AuditFilter, Origin, Role};
 use advocate_test_support::staff::{
     bearer, person, service, sign_in, signed_in, Signed, ORIGIN, SESSION_COOKIE,
 };
 use advocate_test_support::{
-    boston_app, ids, location, message_request as request, spawn_app, TestApp, SLUG,
+    boston_app, emailable, ids, location, message_request as request, send_request, sending_app,
+    spawn_app, status_and_text, Script, StubSmtp, TestApp, SLUG,
 };
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
@@ -610,4 +611,56 @@ async fn the_template_api_reads_saves_and_previews_with_a_bearer_token() {
 
     assert_eq!(versions(&app).await, 2, "no refusal saved anything");
     assert_eq!(audit(&app, "template.saved").await.len(), 1);
+}
+
+#[tokio::test]
+async fn staff_see_each_messages_template_version_on_a_receipt_and_supporters_do_not() {
+    let smtp = StubSmtp::start(Script::normal()).await;
+    let (app, _census) = sending_app(&smtp.url()).await;
+    let ed = signed_in(&app, "ed@example.org", Role::Editor).await;
+    let v1 = editor::current(&app.store, SLUG, Audience::State)
+        .await
+        .expect("current");
+    let saved = messages::save_template(
+        &app.store,
+        SLUG,
+        Audience::State,
+        &v1.template.text(),
+        Origin::cli(),
+        Some("same text, new version"),
+    )
+    .await
+    .expect("saved");
+    assert_eq!(saved.version(), 2);
+
+    let (targets, _) = app.boston_targets().await;
+    let (send_ids, _) = emailable(&targets);
+    let (status, body) = app.post_message(&send_request(&send_ids)).await;
+    assert_eq!(status, 202, "{body}");
+    let url = body["receipt_url"].as_str().expect("receipt url");
+    let token = url.rsplit('/').next().expect("token");
+
+    let (status, supporter) = status_and_text(app.receipt(token).await).await;
+    assert_eq!(status, 200);
+    assert!(!supporter.contains("Template version"), "{supporter}");
+    let (_, json) = app.receipt_json(token).await;
+    assert!(!json.to_string().contains("template_version"), "{json}");
+
+    let res = app
+        .client
+        .get(app.url(&format!("/receipts/{token}")))
+        .header("cookie", format!("{SESSION_COOKIE}={}", ed.cookie))
+        .send()
+        .await
+        .expect("sent");
+    let (status, staff) = text_of(res).await;
+    assert_eq!(status, 200);
+    assert!(
+        staff.contains(r#"<th scope="col">Template version</th>"#),
+        "{staff}"
+    );
+    // Every message on it was written from a version: state ones from 2, federal from 1.
+    let cells = staff.matches("<td>2</td>").count() + staff.matches("<td>1</td>").count();
+    assert_eq!(cells, send_ids.len(), "{staff}");
+    assert!(staff.contains("<td>2</td>"), "{staff}");
 }
