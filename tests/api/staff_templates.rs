@@ -346,6 +346,14 @@ async fn refused_page_edits_keep_the_edit_name_the_state_and_line_and_change_not
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(location(&res), PAGE);
 
+    // A save the query claims that is not on record is not announced.
+    let (_, html) = text_of(
+        app.staff_get(&format!("{PAGE}?saved=9&changed=3"), Some(&ed))
+            .await,
+    )
+    .await;
+    assert!(!html.contains("Version 9 is saved"), "{html}");
+
     // Organisers read: no form actions; their POSTs are refused.
     let (status, html) = text_of(app.staff_get(PAGE, Some(&org)).await).await;
     assert_eq!(status, 200);

@@ -214,7 +214,8 @@ async fn editor_page<R: NeedsRole>(
         preview,
         errors: edit.errors,
         notice,
-        saved: edit.saved,
+        // A save the query claims that is not on record says nothing.
+        saved: edit.saved.filter(|(v, _)| *v <= current.template.version),
     };
     Ok(render(status, &view)?)
 }
