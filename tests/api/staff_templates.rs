@@ -608,6 +608,22 @@ async fn the_template_api_reads_saves_and_previews_with_a_bearer_token() {
         let (status, _, _) = api(&app, Method::GET, path, Some(&org), None).await;
         assert_eq!(status, 404, "{path}");
     }
+    // A legislator who is not one of the state's for this template.
+    let mut stranger = preview.clone();
+    stranger["legislator_id"] = json!("ocd-person/nobody");
+    let (status, err, _) = api(
+        &app,
+        Method::POST,
+        &format!("{API}/preview"),
+        Some(&ed),
+        Some(stranger),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].clone()),
+        (422, json!("legislator_id")),
+        "{err}"
+    );
     // A revoked token stops working at once.
     let (id, revoked) = bearer(&app, "ed@example.org").await;
     service(&app)
@@ -671,4 +687,54 @@ async fn staff_see_each_messages_template_version_on_a_receipt_and_supporters_do
     let cells = staff.matches("<td>2</td>").count() + staff.matches("<td>1</td>").count();
     assert_eq!(cells, send_ids.len(), "{staff}");
     assert!(staff.contains("<td>2</td>"), "{staff}");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_template_api_with_its_bearer_scheme_and_statuses() {
+    let app = spawn_app().await;
+    let (status, doc) = app.openapi().await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let base = "/api/v1/campaigns/{slug}/templates/{audience}";
+    let operations = [
+        (base.to_string(), "get", vec!["200", "401", "403", "404"]),
+        (
+            base.to_string(),
+            "put",
+            vec!["201", "400", "401", "403", "404", "413", "415", "422"],
+        ),
+        (
+            format!("{base}/versions"),
+            "get",
+            vec!["200", "401", "403", "404"],
+        ),
+        (
+            format!("{base}/versions/{{version}}"),
+            "get",
+            vec!["200", "401", "403", "404"],
+        ),
+        (
+            format!("{base}/preview"),
+            "post",
+            vec!["200", "400", "401", "403", "404", "413", "415", "422"],
+        ),
+    ];
+    for (path, method, statuses) in operations {
+        let op = &doc["paths"][&path][method];
+        assert_eq!(op["security"], json!([{"bearer": []}]), "{method} {path}");
+        for s in statuses {
+            assert!(op["responses"][s].is_object(), "{method} {path} {s}");
+        }
+    }
+    // A method the document does not list is 405 with Allow.
+    let res = app
+        .with_bearer(Method::DELETE, API, None)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status().as_u16(), 405);
+    assert_eq!(res.headers()["allow"], "GET, PUT");
 }
