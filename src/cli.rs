@@ -446,7 +446,7 @@ async fn template(action: TemplateCommand, settings: &Settings) -> anyhow::Resul
                 &slug,
                 a,
                 &parsed,
-                messages::CLI_AUTHOR,
+                crate::staff::Origin::cli(),
                 note.as_deref(),
             )
             .await;

@@ -14,7 +14,9 @@ use super::{current_or_seed, MessageError};
 use crate::directory::Legislator;
 use crate::domain::{InvalidField, StateCode};
 use crate::scorecard::CampaignDoc;
-use crate::store::{Store, StoreError};
+use crate::staff::audit::action;
+use crate::staff::{Actor, NewAudit, Origin};
+use crate::store::{NewTemplateVersion, Store, StoreError};
 use chrono::Utc;
 use serde::Serialize;
 use std::time::Duration;
@@ -25,8 +27,6 @@ pub const SEED_AUTHOR: &str = "seed";
 pub const CLI_AUTHOR: &str = "cli";
 /// Longest note kept with a version, in characters.
 pub const MAX_NOTE_CHARS: usize = 500;
-/// Longest author (a staff id) kept with a version, in characters.
-pub const MAX_AUTHOR_CHARS: usize = 100;
 
 /// Why a template was not saved (or restored).
 #[derive(Debug, thiserror::Error)]
@@ -94,21 +94,18 @@ impl SavedTemplate {
     }
 }
 
-/// The author and note as stored: the note trimmed, an empty one dropped.
-fn authorship<'a>(
-    author: &'a str,
-    note: Option<&'a str>,
-) -> Result<(&'a str, Option<&'a str>), InvalidField> {
-    let author = author.trim();
-    if author.is_empty()
-        || author.chars().count() > MAX_AUTHOR_CHARS
-        || author.chars().any(char::is_control)
-    {
-        return Err(InvalidField::new(
-            "author",
-            format!("The author must be one line of 1 to {MAX_AUTHOR_CHARS} characters."),
-        ));
-    }
+/// The author as stored for `actor` (`staff:ID` or `cli`) and the note: trimmed, an empty one
+/// dropped. Nobody anonymous saves a template.
+fn authorship(actor: Actor, note: Option<&str>) -> Result<(String, Option<&str>), InvalidField> {
+    let author = match actor {
+        Actor::Staff(_) | Actor::Cli => actor.label(),
+        Actor::Anonymous => {
+            return Err(InvalidField::new(
+                "author",
+                "Only a staff member or the command line saves a template.",
+            ))
+        }
+    };
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if let Some(n) = note {
         if n.chars().count() > MAX_NOTE_CHARS {
@@ -121,19 +118,81 @@ fn authorship<'a>(
     Ok((author, note))
 }
 
-/// Saves `text` as the next version of campaign `slug`'s template for `audience`, by `author`
-/// (a staff id, or [`CLI_AUTHOR`]) with an optional `note`, after checking that it renders for
-/// every state and DC (see [`template::check`]); nothing is stored when it does not. Returns the
-/// new version and the states whose messages it changes compared with the current version.
+/// What a save is, for its audit row.
+#[derive(Debug, Clone, Copy)]
+enum SaveKind {
+    Edit,
+    Restore(i64),
+}
+
+/// What a save's audit row says besides the new version's number.
+#[derive(Debug, Clone, Copy)]
+struct SaveAudit {
+    origin: Origin,
+    at: chrono::DateTime<Utc>,
+    kind: SaveKind,
+    /// The version current when the save began.
+    previous: i64,
+    /// How many states' messages changed.
+    changed: usize,
+}
+
+impl SaveAudit {
+    /// The audit row of version `version`: the object and what changed, never the text.
+    fn row(&self, slug: &str, audience: Audience, version: i64) -> NewAudit {
+        let (changed, previous) = (self.changed, self.previous);
+        let states = if changed == 1 { "state" } else { "states" };
+        let (action, what) = match self.kind {
+            SaveKind::Edit => (
+                action::TEMPLATE_SAVED,
+                format!("saved version {version} (was {previous})"),
+            ),
+            SaveKind::Restore(from) => (
+                action::TEMPLATE_RESTORED,
+                format!("restored version {from} as version {version} (was {previous})"),
+            ),
+        };
+        NewAudit::new(
+            self.at,
+            self.origin,
+            action,
+            format!("template:{slug}/{}/{version}", audience.as_str()),
+            format!(
+                "{} template: {what}; the messages of {changed} {states} changed",
+                audience.as_str()
+            ),
+        )
+    }
+}
+
+/// Saves `text` as the next version of campaign `slug`'s template for `audience`, by whoever
+/// `origin` names (a staff member, or the command line: the author is [`Actor::label`]) with
+/// an optional `note`, after checking that it renders for every state and DC (see
+/// [`template::check`]); nothing is stored when it does not. The audit row (who, from where,
+/// which version, how many states changed; never the text) is written in the same
+/// transaction. Returns the new version and the states whose messages it changes compared
+/// with the current version.
 pub async fn save_template(
     store: &Store,
     slug: &str,
     audience: Audience,
     text: &TemplateText,
-    author: &str,
+    origin: Origin,
     note: Option<&str>,
 ) -> Result<SavedTemplate, SaveTemplateError> {
-    let (author, note) = authorship(author, note)?;
+    save(store, slug, audience, text, origin, note, SaveKind::Edit).await
+}
+
+async fn save(
+    store: &Store,
+    slug: &str,
+    audience: Audience,
+    text: &TemplateText,
+    origin: Origin,
+    note: Option<&str>,
+    kind: SaveKind,
+) -> Result<SavedTemplate, SaveTemplateError> {
+    let (author, note) = authorship(origin.actor, note)?;
     let doc = store
         .campaign_doc(slug)
         .await?
@@ -155,8 +214,27 @@ pub async fn save_template(
     // Stored in whole seconds; answer with what a later read returns.
     let now = Utc::now();
     let now = chrono::DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let changed = changed_states.len();
+    let audit = SaveAudit {
+        origin,
+        at: now,
+        kind,
+        previous: previous.version,
+        changed,
+    };
+    let audit = |version: i64| audit.row(slug, audience, version);
     let version = store
-        .add_template_version(slug, audience, text, author, note, now)
+        .add_template_version(
+            slug,
+            audience,
+            &NewTemplateVersion {
+                text,
+                author: &author,
+                note,
+                at: now,
+            },
+            &audit,
+        )
         .await?
         .ok_or_else(|| SaveTemplateError::NoCampaign(slug.to_string()))?;
     tracing::info!(
@@ -164,7 +242,7 @@ pub async fn save_template(
         audience = audience.as_str(),
         version,
         author,
-        changed_states = changed_states.len(),
+        changed_states = changed,
         "saved a message template"
     );
     Ok(SavedTemplate {
@@ -176,7 +254,7 @@ pub async fn save_template(
                 body: text.body.clone(),
                 created_at: now,
             },
-            author: author.to_string(),
+            author,
             note: note.map(str::to_string),
         },
         previous_version: previous.version,
@@ -184,14 +262,14 @@ pub async fn save_template(
     })
 }
 
-/// Saves version `version`'s text as a new version (through the same check as any save), by
-/// `author`; the note defaults to "Restored version N".
+/// Saves version `version`'s text as a new version (through the same check and audit as any
+/// save), by whoever `origin` names; the note defaults to "Restored version N".
 pub async fn restore(
     store: &Store,
     slug: &str,
     audience: Audience,
     version: i64,
-    author: &str,
+    origin: Origin,
     note: Option<&str>,
 ) -> Result<SavedTemplate, SaveTemplateError> {
     // Seeds, and tells an unknown campaign from an unknown version.
@@ -205,13 +283,14 @@ pub async fn restore(
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .unwrap_or(&default_note);
-    save_template(
+    save(
         store,
         slug,
         audience,
         &old.template.text(),
-        author,
+        origin,
         Some(note),
+        SaveKind::Restore(version),
     )
     .await
 }
@@ -612,19 +691,42 @@ mod tests {
     #[test]
     fn notes_are_trimmed_and_bounded_and_an_author_is_required() {
         assert_eq!(
-            authorship("staff:7", Some("  why  ")).expect("ok"),
-            ("staff:7", Some("why"))
+            authorship(Actor::Staff(7), Some("  why  ")).expect("ok"),
+            ("staff:7".to_string(), Some("why"))
         );
-        assert_eq!(authorship("cli", Some("   ")).expect("ok"), ("cli", None));
+        assert_eq!(
+            authorship(Actor::Cli, Some("   ")).expect("ok"),
+            ("cli".to_string(), None)
+        );
         let long = "n".repeat(MAX_NOTE_CHARS + 1);
         assert_eq!(
-            authorship("cli", Some(&long)).expect_err("long").field,
+            authorship(Actor::Cli, Some(&long)).expect_err("long").field,
             "note"
         );
-        assert_eq!(authorship(" ", None).expect_err("empty").field, "author");
         assert_eq!(
-            authorship("a\nb", None).expect_err("two lines").field,
+            authorship(Actor::Anonymous, None)
+                .expect_err("anonymous")
+                .field,
             "author"
+        );
+    }
+
+    #[test]
+    fn a_save_is_audited_by_object_and_count_never_by_text() {
+        let at = Utc::now();
+        let a = SaveAudit {
+            origin: Origin::cli(),
+            at,
+            kind: SaveKind::Restore(2),
+            previous: 4,
+            changed: 1,
+        }
+        .row("eqi", Audience::State, 5);
+        assert_eq!(a.action, action::TEMPLATE_RESTORED);
+        assert_eq!(a.object, "template:eqi/state/5");
+        assert_eq!(
+            a.summary,
+            "state template: restored version 2 as version 5 (was 4); the messages of 1 state changed"
         );
     }
 

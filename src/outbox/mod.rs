@@ -142,6 +142,10 @@ pub struct ReceiptLine {
     pub sent_at: Option<String>,
     /// When the next attempt is due, while retrying (RFC 3339).
     pub next_attempt_at: Option<String>,
+    /// The template version the message was written from: shown to staff on the receipt page,
+    /// not part of the supporter's JSON receipt.
+    #[serde(skip)]
+    pub template_version: Option<i64>,
 }
 
 /// What the receipt page and `GET /api/v1/receipts/{token}` show.
@@ -188,6 +192,7 @@ impl Receipt {
                         ReceiptStatus::Retrying => rfc3339(mail.next_attempt_at),
                         _ => None,
                     },
+                    template_version: mail.template_version,
                 }),
             }
         }

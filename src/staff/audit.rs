@@ -89,6 +89,8 @@ pub mod action {
     pub const TOKEN_CREATED: &str = "token.created";
     pub const TOKEN_REVOKED: &str = "token.revoked";
     pub const REQUIRE_TOTP: &str = "settings.require_totp";
+    pub const TEMPLATE_SAVED: &str = "template.saved";
+    pub const TEMPLATE_RESTORED: &str = "template.restored";
 }
 
 /// A row to append.

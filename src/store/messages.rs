@@ -2,11 +2,23 @@
 //! the counting redirect. Times are Unix seconds.
 
 use super::counts::INCREMENT;
+use super::staff::append_audit;
 use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
 use crate::messages::{Audience, MessageTemplate, TemplateText, TemplateVersion, SEED_AUTHOR};
+use crate::staff::NewAudit;
 use crate::stats::Channel;
 use chrono::{DateTime, Utc};
+
+/// A template version to store: the checked text, who saved it, why, and when.
+#[derive(Debug, Clone, Copy)]
+pub struct NewTemplateVersion<'a> {
+    pub text: &'a TemplateText,
+    /// A staff id (`staff:ID`) or `cli`.
+    pub author: &'a str,
+    pub note: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
 
 /// A draft link to store: `token_hash` is the SHA-256 (hex) of the token in the link.
 #[derive(Clone, PartialEq, Eq)]
@@ -203,15 +215,14 @@ impl Store {
 
     /// Stores a new version of a campaign's template for `audience`, saved by `author` (a staff
     /// id or `cli`) with an optional `note`, and returns its number, or `None` for an unknown
-    /// campaign. The caller has checked the template.
+    /// campaign. `audit` makes the audit row for the new version's number, appended in the
+    /// same transaction. The caller has checked the template.
     pub async fn add_template_version(
         &self,
         slug: &str,
         audience: Audience,
-        text: &TemplateText,
-        author: &str,
-        note: Option<&str>,
-        now: DateTime<Utc>,
+        new: &NewTemplateVersion<'_>,
+        audit: &(dyn Fn(i64) -> NewAudit + Sync),
     ) -> Result<Option<i64>, StoreError> {
         // Two staff saving at once on PostgreSQL may pick the same number; the primary key
         // refuses the second, which then tries the next number.
@@ -237,13 +248,14 @@ impl Store {
                 .bind(id)
                 .bind(audience.as_str())
                 .bind(latest + 1)
-                .bind(&text.subject)
-                .bind(&text.body)
-                .bind(now.timestamp())
-                .bind(author)
-                .bind(note)
+                .bind(&new.text.subject)
+                .bind(&new.text.body)
+                .bind(new.at.timestamp())
+                .bind(new.author)
+                .bind(new.note)
                 .execute(&mut *tx)
                 .await?;
+                append_audit!(&mut *tx, &audit(latest + 1));
                 Ok(Some(latest + 1))
             });
             match saved {

@@ -14,7 +14,7 @@ mod staff;
 
 pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::ImportReport;
-pub use messages::{FollowedLink, NewDraftLink};
+pub use messages::{FollowedLink, NewDraftLink, NewTemplateVersion};
 pub use outbox::{ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted};
 // The outbox's domain types, where tests and benches have always imported them from.
 pub use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome};

@@ -30,6 +30,8 @@ macro_rules! append_audit {
     }};
 }
 
+pub(super) use append_audit;
+
 /// Runs one statement in a transaction and, when it changed a row, appends `$audit` in the
 /// same transaction; evaluates to whether it changed a row. The statement is written once and
 /// compiled per database, like the body of `in_transaction!`.

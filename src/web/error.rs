@@ -6,6 +6,7 @@
 use super::site::Site;
 use crate::civic::{FailureKind, LookupFailure};
 use crate::limits::TooMany;
+use crate::messages::editor::{HistoryError, PreviewError, SaveTemplateError};
 use crate::messages::{FlowError, MessageError};
 use crate::outbox::SendError;
 use crate::scorecard::Campaign;
@@ -166,6 +167,42 @@ impl From<FlowError> for Problem {
     }
 }
 
+impl From<SaveTemplateError> for Problem {
+    fn from(err: SaveTemplateError) -> Problem {
+        match err {
+            SaveTemplateError::NoCampaign(slug) => no_campaign(&slug),
+            SaveTemplateError::NoVersion(_) => Problem::new(StatusCode::NOT_FOUND, err.to_string()),
+            SaveTemplateError::Invalid(_) | SaveTemplateError::Field(_) => {
+                Problem::invalid(err.to_string(), err.field())
+            }
+            SaveTemplateError::Other(e) => e.into(),
+            SaveTemplateError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<HistoryError> for Problem {
+    fn from(err: HistoryError) -> Problem {
+        match err {
+            HistoryError::NoCampaign(slug) => no_campaign(&slug),
+            HistoryError::NoVersion(_) => Problem::new(StatusCode::NOT_FOUND, err.to_string()),
+            HistoryError::Store(e) => e.into(),
+            HistoryError::Other(_) => Problem::internal(err),
+        }
+    }
+}
+
+impl From<PreviewError> for Problem {
+    fn from(err: PreviewError) -> Problem {
+        match err {
+            PreviewError::Invalid(_) | PreviewError::UnknownLegislator { .. } => {
+                Problem::invalid(err.to_string(), err.field())
+            }
+            PreviewError::Store(e) => e.into(),
+        }
+    }
+}
+
 /// 404 for a campaign slug nobody runs (the slug is clipped: it is the client's input).
 pub fn no_campaign(slug: &str) -> Problem {
     Problem::new(
@@ -304,6 +341,8 @@ through_problem!(
     SendError,
     FlowError,
 );
+
+through_problem!(SaveTemplateError, HistoryError, PreviewError);
 
 fn page_message(p: &Problem) -> String {
     match (&p.message, p.status) {

@@ -174,4 +174,20 @@ async fn template_show_save_and_history() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Subject: Please act in"));
     let out = advocate(db, &["template", "show", "--audience", "mayors"]);
     assert!(!out.status.success());
+
+    // The save is audited as the command line's, once (the refused one left no row).
+    let rows = app
+        .store
+        .staff_audit(&advocate::staff::AuditFilter {
+            action: Some("template.saved".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].actor, "cli");
+    assert_eq!(rows[0].client_addr, None);
+    assert_eq!(rows[0].object, "template:end-qualified-immunity/state/2");
+    assert!(!rows[0].summary.contains("Please act"), "{rows:?}");
 }

@@ -2,7 +2,9 @@
 //! the counting redirect `GET /r/{token}`, the counts API, template versions, and the compose
 //! pages, against a Census stand-in and the full public directory.
 
+use crate::templates::staff_origin;
 use advocate::messages::{self, Audience, SaveTemplateError, TemplateError, TemplateText};
+use advocate::staff::Origin;
 use advocate::stats::Channel;
 use advocate_test_support::{
     boston_app, calls, ids, message_request as request, param, query_of, spawn_app, spawn_app_with,
@@ -355,7 +357,7 @@ async fn a_template_with_an_unknown_variable_is_refused_naming_a_state_and_nothi
             "Hello {{ state.name }}",
             "Dear {{ legislator.nickname }},\n{% for g in scorecard.gaps %}- {{ g }}\n{% endfor %}",
         ),
-        "staff:1",
+        staff_origin(1),
         None,
     )
     .await
@@ -395,7 +397,7 @@ async fn a_hostile_template_is_refused_quickly() {
     ] {
         let edit = text("s", hostile);
         let result =
-            messages::save_template(&app.store, SLUG, Audience::Federal, &edit, "cli", None).await;
+            messages::save_template(&app.store, SLUG, Audience::Federal, &edit, Origin::cli(), None).await;
         assert!(
             matches!(result, Err(SaveTemplateError::Invalid(_))),
             "{hostile}: {result:?}"
@@ -426,7 +428,7 @@ async fn a_good_edit_creates_version_2_and_the_drafts_use_it() {
             "Dear {{ legislator.salutation }} {{ legislator.last_name }},\n\nVERSION TWO.\n\
              {% for ask in scorecard.gaps %}\n- {{ ask }}\n{% endfor %}\n\n{{ supporter.name }}",
         ),
-        "staff:1",
+        staff_origin(1),
         Some("a second version"),
     )
     .await

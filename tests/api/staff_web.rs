@@ -209,6 +209,43 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 vec![("code", "000000")],
                 [Login, Status(422), Status(422), Status(422)],
             ),
+            // The template editor: everyone reads, editors and admins change.
+            (
+                "GET",
+                "/staff/templates",
+                vec![],
+                [Login, Status(303), Status(303), Status(303)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/templates",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/templates/state",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/templates/federal/versions",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "POST",
+                "/staff/campaigns/end-qualified-immunity/templates/state",
+                vec![("action", "preview"), ("subject", "S"), ("body", "B")],
+                [Login, Forbidden, Status(200), Status(200)],
+            ),
+            (
+                "POST",
+                "/staff/campaigns/end-qualified-immunity/templates/federal/versions/1/restore",
+                vec![],
+                [Login, Forbidden, Status(303), Status(303)],
+            ),
             ("POST", "/staff/logout/everywhere", vec![], [Login; 4]),
         ];
         for (method, path, form, expected) in &table {
@@ -347,6 +384,8 @@ async fn staff_csrf_refusals_change_nothing() {
         format!("/staff/people/{admin_id}/disable"),
         "/staff/totp/begin".to_string(),
         "/staff/totp".to_string(),
+        "/staff/campaigns/end-qualified-immunity/templates/state".to_string(),
+        "/staff/campaigns/end-qualified-immunity/templates/state/versions/1/restore".to_string(),
     ];
     for path in &unsafe_routes {
         for method in [

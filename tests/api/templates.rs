@@ -8,8 +8,17 @@ use advocate::domain::StateCode;
 use advocate::messages::editor::{self, HistoryError, LineKind, PreviewError};
 use advocate::messages::{self, Audience, SaveTemplateError, TemplateError};
 use advocate::scorecard::CampaignDoc;
+use advocate::staff::{Actor, Origin};
 use advocate::store::Store;
 use advocate_test_support::{boston_app, ids, message_request as request, spawn_app, SLUG};
+
+/// Staff member `id` saving from nowhere in particular (the services' own tests).
+pub fn staff_origin(id: i64) -> Origin {
+    Origin {
+        actor: Actor::Staff(id),
+        client_addr: None,
+    }
+}
 
 fn ma() -> StateCode {
     StateCode::parse("MA").expect("MA")
@@ -45,7 +54,7 @@ async fn staff_save_list_preview_for_a_chosen_senator_diff_and_restore_a_templat
         SLUG,
         Audience::State,
         &text(V2_SUBJECT, V2_BODY),
-        "staff:7",
+        staff_origin(7),
         Some("  Shorter, with the title  "),
     )
     .await
@@ -196,7 +205,7 @@ async fn staff_save_list_preview_for_a_chosen_senator_diff_and_restore_a_templat
         .any(|l| l.kind == LineKind::Removed && l.text == v1.subject));
 
     // Restore version 1 as version 3: the next drafts use it and name version 3.
-    let restored = editor::restore(store, SLUG, Audience::State, 1, "staff:7", None)
+    let restored = editor::restore(store, SLUG, Audience::State, 1, staff_origin(7), None)
         .await
         .expect("restored");
     assert_eq!(restored.version(), 3);
@@ -231,7 +240,7 @@ async fn staff_save_list_preview_for_a_chosen_senator_diff_and_restore_a_templat
             .contains("VERSION TWO"));
     }
     assert!(matches!(
-        editor::restore(store, SLUG, Audience::State, 42, "staff:7", None).await,
+        editor::restore(store, SLUG, Audience::State, 42, staff_origin(7), None).await,
         Err(SaveTemplateError::NoVersion(42))
     ));
 }
@@ -249,12 +258,12 @@ async fn a_save_counts_only_the_states_whose_messages_change() {
         "{}{{% if state.code == 'MA' %}} (Massachusetts){{% endif %}}",
         edit.subject
     );
-    let saved = messages::save_template(store, SLUG, Audience::Federal, &edit, "cli", None)
+    let saved = messages::save_template(store, SLUG, Audience::Federal, &edit, Origin::cli(), None)
         .await
         .expect("saved");
     assert_eq!(saved.changed_states, [ma()]);
     // The same text again is a new version that changes nothing.
-    let again = messages::save_template(store, SLUG, Audience::Federal, &edit, "cli", None)
+    let again = messages::save_template(store, SLUG, Audience::Federal, &edit, Origin::cli(), None)
         .await
         .expect("saved");
     assert_eq!((again.version(), again.changed()), (3, 0));
@@ -293,9 +302,10 @@ async fn hostile_edits_are_refused_by_save_and_preview_and_change_nothing() {
         ("{{ 'x' * 100000000 }}", "body"),
     ] {
         let edit = text("Subject", body);
-        let err = messages::save_template(store, SLUG, Audience::State, &edit, "staff:1", None)
-            .await
-            .expect_err(body);
+        let err =
+            messages::save_template(store, SLUG, Audience::State, &edit, staff_origin(1), None)
+                .await
+                .expect_err(body);
         assert!(
             matches!(err, SaveTemplateError::Invalid(_)),
             "{body}: {err:?}"
@@ -311,7 +321,7 @@ async fn hostile_edits_are_refused_by_save_and_preview_and_change_nothing() {
         SLUG,
         Audience::State,
         &text("Hi {{ nope }}", "Body"),
-        "staff:1",
+        staff_origin(1),
         None,
     )
     .await
@@ -327,7 +337,7 @@ async fn hostile_edits_are_refused_by_save_and_preview_and_change_nothing() {
         SLUG,
         Audience::State,
         &before[0].template.text(),
-        "staff:1",
+        staff_origin(1),
         Some(&"n".repeat(editor::MAX_NOTE_CHARS + 1)),
     )
     .await
@@ -339,7 +349,7 @@ async fn hostile_edits_are_refused_by_save_and_preview_and_change_nothing() {
             "nope",
             Audience::State,
             &before[0].template.text(),
-            "cli",
+            Origin::cli(),
             None
         )
         .await,

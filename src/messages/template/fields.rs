@@ -17,6 +17,73 @@ pub struct MergeFields {
     pub campaign: CampaignFields,
 }
 
+/// One merge field as staff see it beside the editor: how a template names it, and what it
+/// holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FieldDoc {
+    pub name: &'static str,
+    pub meaning: &'static str,
+}
+
+const fn field(name: &'static str, meaning: &'static str) -> FieldDoc {
+    FieldDoc { name, meaning }
+}
+
+/// Every merge field of [`MergeFields`], in the order the editor lists them (a unit test keeps
+/// this list and the struct in step).
+pub const MERGE_FIELDS: &[FieldDoc] = &[
+    field("supporter.name", "The supporter's name, as they typed it."),
+    field(
+        "supporter.city",
+        "The supporter's city; empty when they gave none.",
+    ),
+    field("legislator.name", "The legislator's full name."),
+    field("legislator.last_name", "The legislator's family name."),
+    field(
+        "legislator.title",
+        "Their title as the directory has it: \"State Senator\", \"U.S. Representative\", ...",
+    ),
+    field(
+        "legislator.salutation",
+        "The title to greet them by: \"Senator\", \"Representative\", ...",
+    ),
+    field(
+        "legislator.district",
+        "Their district (\"7\", \"8th Suffolk\"); empty for U.S. senators.",
+    ),
+    field(
+        "legislator.chamber",
+        "\"State Senate\", \"State House\", \"U.S. Senate\" or \"U.S. House\".",
+    ),
+    field("state.code", "The state's two-letter code (\"MA\")."),
+    field("state.name", "The state's name (\"Massachusetts\")."),
+    field(
+        "scorecard.bill",
+        "The featured bill (\"SB 945\"); empty when no legislation has been evaluated.",
+    ),
+    field(
+        "scorecard.status",
+        "The bill's status: \"passed\", \"failed\", \"pending\", or empty without a bill.",
+    ),
+    field("scorecard.score", "The score, like \"end 3/4, start 1/5\"."),
+    field(
+        "scorecard.gaps",
+        "A list: one ask per standard not (fully) met, as sentences; every standard for a \
+         state without evaluated legislation.",
+    ),
+    field("scorecard.met", "A list: the labels of the standards met."),
+    field(
+        "scorecard.unknown",
+        "A list: the labels of the standards not yet evaluated.",
+    ),
+    field("campaign.title", "The campaign's title."),
+    field(
+        "campaign.organisation",
+        "The organisation running the campaign.",
+    ),
+    field("campaign.url", "The campaign's web address."),
+];
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SupporterFields {
     pub name: String,
@@ -207,5 +274,32 @@ mod tests {
         assert_eq!(fields("WY").scorecard.unknown.len(), 9);
         assert_eq!(fields("MA").scorecard.met.len(), 4, "end 3/4, start 1/5");
         assert_eq!(fields("MA").legislator.salutation, "Representative");
+    }
+
+    #[test]
+    fn the_documented_merge_fields_are_exactly_the_fields() {
+        let d = doc();
+        let card = d.scorecard(code("MA"));
+        let fields = MergeFields::new(
+            &d,
+            &card,
+            &sample_legislator(code("MA"), Chamber::StateUpper),
+            SupporterFields {
+                name: "x".into(),
+                city: String::new(),
+            },
+        );
+        let value = serde_json::to_value(&fields).expect("serialises");
+        let mut names = Vec::new();
+        for (group, inner) in value.as_object().expect("object") {
+            for name in inner.as_object().expect("a group").keys() {
+                names.push(format!("{group}.{name}"));
+            }
+        }
+        names.sort();
+        let mut documented: Vec<String> = MERGE_FIELDS.iter().map(|f| f.name.into()).collect();
+        documented.sort();
+        assert_eq!(names, documented);
+        assert!(MERGE_FIELDS.iter().all(|f| !f.meaning.is_empty()));
     }
 }

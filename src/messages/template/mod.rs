@@ -27,7 +27,8 @@ mod syntax;
 
 pub use check::{changed_states, check, sample_legislator, sample_supporter};
 pub use fields::{
-    CampaignFields, LegislatorFields, MergeFields, ScorecardFields, StateFields, SupporterFields,
+    CampaignFields, FieldDoc, LegislatorFields, MergeFields, ScorecardFields, StateFields,
+    SupporterFields, MERGE_FIELDS,
 };
 pub use file::{builtin, parse_template_file};
 pub use sandbox::{with_compiled, Compiled, Rendered};

@@ -8,6 +8,7 @@ pub mod method_not_allowed;
 mod openapi;
 mod receipts;
 mod targets;
+mod templates;
 
 use super::error::json_error;
 use actix_web::http::StatusCode;
@@ -33,6 +34,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(campaigns::scorecard)
             .service(messages::create)
             .service(counts::counts)
-            .service(receipts::show),
+            .service(receipts::show)
+            .service(templates::current)
+            .service(templates::versions)
+            .service(templates::version)
+            .service(templates::save)
+            .service(templates::preview),
     );
 }

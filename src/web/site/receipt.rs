@@ -1,14 +1,16 @@
 //! `GET /receipts/{token}`: a supporter's receipt, each message's state (waiting, sent,
 //! retrying, failed and why). The token is the link's secret; an unknown one is a 404.
+//! A signed-in staff member also sees the template version each message was written from.
 
 use super::Site;
 use crate::outbox::{Outbox, Receipt, ReceiptStatus};
 use crate::scorecard::CampaignDoc;
 use crate::web::error::PageError;
 use crate::web::respond::private_page;
+use crate::web::staff::auth::signed_in;
 use crate::web::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 const UNKNOWN: &str = "This receipt does not exist. Receipts are kept while your messages are \
@@ -23,6 +25,8 @@ pub struct ReceiptRow {
     /// The status badge's class: `passed` (sent), `failed`, `pending`.
     pub tone: &'static str,
     pub detail: Option<String>,
+    /// The template version the message came from (shown to staff only).
+    pub template_version: Option<i64>,
 }
 
 /// `GET /receipts/{token}`.
@@ -37,6 +41,8 @@ pub struct ReceiptPage {
     pub rows: Vec<ReceiptRow>,
     pub sent: usize,
     pub path: String,
+    /// Opened by a signed-in staff member: the template versions show.
+    pub staff: bool,
 }
 
 fn when(rfc3339: &Option<String>) -> String {
@@ -76,6 +82,7 @@ impl ReceiptPage {
                     )),
                     _ => None,
                 },
+                template_version: m.template_version,
             })
             .collect();
         ReceiptPage {
@@ -91,12 +98,26 @@ impl ReceiptPage {
                 .count(),
             rows,
             path,
+            staff: false,
+        }
+    }
+}
+
+/// Whether the request comes from a signed-in staff member (who may see how each message was
+/// made); a failed lookup shows the supporter's page.
+async fn staff_reader(req: &HttpRequest, app: &AppState) -> bool {
+    match signed_in(req, app).await {
+        Ok(found) => found.is_some_and(|s| !s.session.must_enrol_totp),
+        Err(err) => {
+            tracing::warn!(error = %err, "staff session lookup failed on a receipt");
+            false
         }
     }
 }
 
 #[get("/receipts/{token}")]
 pub async fn page(
+    req: HttpRequest,
     app: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
@@ -109,6 +130,7 @@ pub async fn page(
         .campaign(&receipt.campaign)
         .await?
         .ok_or_else(|| PageError::not_found(UNKNOWN))?;
-    let page = ReceiptPage::build(&doc, &receipt, Outbox::receipt_path(&token));
+    let mut page = ReceiptPage::build(&doc, &receipt, Outbox::receipt_path(&token));
+    page.staff = staff_reader(&req, &app).await;
     Ok(private_page(StatusCode::OK, page.render()?))
 }

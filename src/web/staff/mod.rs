@@ -7,7 +7,9 @@
 //!   password-link,totp/reset}`, `POST /staff/people/second-factor` (admin);
 //! - [`tokens`]: `GET/POST /staff/tokens`, `POST /staff/tokens/{id}/revoke` (admin);
 //! - [`audit`]: `GET /staff/audit` (admin);
-//! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role).
+//! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role);
+//! - [`templates`]: the message template editor under `/staff/campaigns/{slug}/templates`
+//!   (any role reads, editors change).
 //!
 //! Who may do what is in each handler's signature ([`auth::Signed`]); the middleware finds the
 //! session once per request and refuses every unsafe request that fails the [`csrf`] checks
@@ -21,6 +23,7 @@ pub mod login;
 pub mod logout;
 pub mod password;
 pub mod people;
+pub mod templates;
 pub mod tokens;
 pub mod totp;
 mod view;
@@ -60,7 +63,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(audit::page)
             .service(totp::page)
             .service(totp::begin)
-            .service(totp::confirm),
+            .service(totp::confirm)
+            .service(templates::default_campaign)
+            .service(templates::list)
+            .service(templates::edit::page)
+            .service(templates::edit::submit)
+            .service(templates::history::page)
+            .service(templates::history::restore),
     );
 }
 

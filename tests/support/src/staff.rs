@@ -61,11 +61,15 @@ pub async fn signed_in(app: &TestApp, email: &str, role: Role) -> (i64, Signed) 
     (id, sign_in(&staff, email).await)
 }
 
-/// A person with `role` made and holding a fresh API token: `(id, "adv_...")`.
+/// A person with `role` made and holding a fresh API token: `(person id, "adv_...")`.
 pub async fn bearer(app: &TestApp, email: &str, role: Role) -> (i64, String) {
-    let staff = service(app);
-    let id = person(&staff, email, role).await;
-    let (_, token) = staff
+    let id = person(&service(app), email, role).await;
+    (id, token_for(app, email).await.1)
+}
+
+/// A fresh API token (made from the CLI) for the existing person `email`: `(token id, "adv_...")`.
+pub async fn token_for(app: &TestApp, email: &str) -> (i64, String) {
+    let (id, token) = service(app)
         .create_token(Origin::cli(), email, "tests")
         .await
         .expect("token");
