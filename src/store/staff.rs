@@ -45,6 +45,8 @@ macro_rules! audited_change {
     }};
 }
 
+pub(super) use append_audit;
+
 /// A session row to insert.
 #[derive(Clone)]
 pub struct NewSessionRow {

@@ -15,6 +15,7 @@ mod sending;
 mod smtp_faults;
 mod smtp_stub;
 mod staff;
+mod staff_scorecards;
 mod staff_web;
 mod store_conformance;
 mod targets;

@@ -5,6 +5,8 @@
 //! - [`home`]: `GET /staff` (any role);
 //! - [`people`]: `GET/POST /staff/people`, `POST /staff/people/{id}/disable` (admin);
 //! - [`audit`]: `GET /staff/audit` (admin);
+//! - [`scorecards`]: `/staff/campaigns/{slug}/scorecards[/{state}[/history]]` (any role reads;
+//!   editors save, preview and restore);
 //! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role).
 //!
 //! Who may do what is in each handler's signature ([`auth::Signed`]); the middleware finds the
@@ -19,6 +21,8 @@ pub mod login;
 pub mod logout;
 pub mod password;
 pub mod people;
+pub mod scorecard_form;
+pub mod scorecards;
 pub mod totp;
 mod view;
 
@@ -47,6 +51,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(people::invite)
             .service(people::disable)
             .service(audit::page)
+            .service(scorecards::home)
+            .service(scorecards::list)
+            .service(scorecards::page)
+            .service(scorecards::submit)
+            .service(scorecards::history)
+            .service(scorecards::restore)
             .service(totp::page)
             .service(totp::begin)
             .service(totp::confirm),
