@@ -283,6 +283,25 @@ impl Store {
         row.map(Revision::try_from).transpose()
     }
 
+    /// The latest revision number of one state of campaign `slug`, if it has one.
+    pub async fn scorecard_latest_revision(
+        &self,
+        slug: &str,
+        state: StateCode,
+    ) -> Result<Option<i64>, StoreError> {
+        let latest: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT MAX(r.revision) FROM scorecard_revisions r \
+                 JOIN campaigns c ON c.id = r.campaign_id WHERE c.slug = $1 AND r.state = $2",
+            )
+            .bind(slug)
+            .bind(state.as_str())
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(latest)
+    }
+
     /// The latest revision number of every state of campaign `slug` that has one.
     pub async fn scorecard_latest_revisions(
         &self,

@@ -204,8 +204,14 @@ fn gap_ids(card: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The bodies of a Boston supporter's drafts to their state legislators.
+/// The bodies of a Boston supporter's drafts to their state legislators, each checked to name
+/// MA's latest scorecard revision.
 async fn state_draft_bodies(app: &TestApp) -> Vec<String> {
+    let latest = app
+        .store
+        .scorecard_latest_revision(SLUG, ma())
+        .await
+        .expect("latest");
     let (targets, _) = app.boston_targets().await;
     let state: Vec<Value> = targets
         .into_iter()
@@ -223,7 +229,10 @@ async fn state_draft_bodies(app: &TestApp) -> Vec<String> {
         .as_array()
         .expect("drafts")
         .iter()
-        .map(|d| d["body"].as_str().expect("body").to_string())
+        .map(|d| {
+            assert_eq!(d["scorecard_revision"].as_i64(), latest, "{d}");
+            d["body"].as_str().expect("body").to_string()
+        })
         .collect()
 }
 
@@ -640,4 +649,31 @@ async fn an_import_records_a_revision_for_each_state_it_changes() {
     let again = app.store.import_campaign(&edited).await.expect("again");
     assert!(!again.changed);
     assert_eq!(scorecard_audit(&app).await.len(), 1);
+}
+
+#[tokio::test]
+async fn outbox_messages_record_the_scorecard_revision_beside_the_template_version() {
+    let smtp =
+        advocate_test_support::StubSmtp::start(advocate_test_support::Script::normal()).await;
+    let (app, _census) = advocate_test_support::sending_app(&smtp.url()).await;
+    let (targets, _) = app.boston_targets().await;
+    let (send_ids, _) = advocate_test_support::emailable(&targets);
+    let (status, body) = app
+        .post_message(&advocate_test_support::send_request(&send_ids))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let sql = "SELECT kind, template_version, scorecard_revision FROM outbox ORDER BY position";
+    let rows: Vec<(String, Option<i64>, Option<i64>)> = match &app.store {
+        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+        Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+    }
+    .expect("outbox rows");
+    assert_eq!(rows[0], ("confirmation".to_string(), None, None));
+    let messages: Vec<_> = rows.iter().filter(|r| r.0 == "message").collect();
+    assert!(!messages.is_empty());
+    for (_, template, revision) in messages {
+        assert!(template.is_some());
+        // MA's seed revision; Congress's messages name the same state's scorecard.
+        assert_eq!(*revision, Some(1));
+    }
 }
