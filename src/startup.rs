@@ -186,7 +186,9 @@ pub async fn seed_if_empty(store: &Store, settings: &Settings) -> anyhow::Result
     }
     let doc =
         scorecard::seed(&settings.campaign.seed_file).context("cannot read the seed campaign")?;
-    let report = store.import_campaign(&doc).await?;
+    let report = store
+        .import_campaign_by(&doc, &crate::store::ImportBy::seed())
+        .await?;
     tracing::info!(
         campaign = %report.slug,
         states = report.states,

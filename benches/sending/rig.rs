@@ -269,6 +269,7 @@ impl DeliveryRig {
                     subject: Subject::parse(&m.subject).expect("subject"),
                     body: Body::parse(&m.body).expect("body"),
                     template_version: m.template_version,
+                    scorecard_revision: None,
                     edited: false,
                 }
             })

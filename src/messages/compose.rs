@@ -90,6 +90,9 @@ pub struct Draft {
     pub body: Body,
     /// The version of the audience's template the message was made from.
     pub template_version: i64,
+    /// The revision of the state's scorecard the message was made from (set by
+    /// [`super::draft`]; `None` when the state has no recorded revision).
+    pub scorecard_revision: Option<i64>,
     /// True when the subject or text differs from what the template made.
     pub edited: bool,
 }
@@ -191,6 +194,7 @@ fn draft(
         subject,
         body,
         template_version: template.version,
+        scorecard_revision: None,
     }
 }
 

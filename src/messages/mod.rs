@@ -120,5 +120,15 @@ pub async fn draft(
 ) -> Result<Vec<Draft>, MessageError> {
     let chosen = select_targets(lookup, ids)?;
     let templates = templates(store, &doc.campaign.slug).await?;
-    compose(doc, &templates, &chosen, supporter, overrides).map_err(MessageError::Render)
+    let mut drafts =
+        compose(doc, &templates, &chosen, supporter, overrides).map_err(MessageError::Render)?;
+    // The revision stored now: a save in another instance may be newer than `doc` for a few
+    // seconds (the campaign cache), which this over-states by one at most.
+    let revision = store
+        .scorecard_latest_revision(&doc.campaign.slug, chosen.state)
+        .await?;
+    for d in &mut drafts {
+        d.scorecard_revision = revision;
+    }
+    Ok(drafts)
 }

@@ -367,6 +367,7 @@ impl Outbox {
             subject,
             body,
             template_version: None,
+            scorecard_revision: None,
         });
         for d in drafts {
             let mail_id = uuid::Uuid::new_v4().to_string();
@@ -387,6 +388,7 @@ impl Outbox {
                 subject: d.subject.as_str().to_string(),
                 body: d.body.as_str().to_string(),
                 template_version: Some(d.template_version),
+                scorecard_revision: d.scorecard_revision,
             });
         }
         let new = NewSubmission {

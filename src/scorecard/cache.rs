@@ -42,6 +42,14 @@ impl CampaignCache {
         Ok(Some(doc))
     }
 
+    /// Drops campaign `slug` from memory, so that the next read (in this instance) sees a
+    /// change just saved. Other instances see it within [`CAMPAIGN_TTL`].
+    pub fn forget(&self, slug: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(slug);
+        }
+    }
+
     fn fresh(&self, slug: &str) -> Option<Arc<CampaignDoc>> {
         let entries = self.entries.lock().ok()?;
         let (at, doc) = entries.get(slug)?;

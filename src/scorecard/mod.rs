@@ -4,6 +4,8 @@
 //! Scores and gaps are always computed here, never stored by hand.
 
 mod cache;
+pub mod edit;
+pub mod editor;
 pub mod file;
 mod score;
 

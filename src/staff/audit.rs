@@ -79,6 +79,12 @@ pub mod action {
     pub const SIGN_OUT: &str = "session.sign_out";
     pub const SIGN_OUT_EVERYWHERE: &str = "session.sign_out_everywhere";
     pub const PERSON_INVITED: &str = "person.invited";
+    /// A state's scorecard saved in the editor (or through the API).
+    pub const SCORECARD_SAVED: &str = "scorecard.saved";
+    /// A state's scorecard restored to an earlier revision.
+    pub const SCORECARD_RESTORED: &str = "scorecard.restored";
+    /// A state's scorecard changed by importing a campaign file.
+    pub const SCORECARD_IMPORTED: &str = "scorecard.imported";
     pub const PASSWORD_LINK: &str = "person.password_link";
     pub const PASSWORD_SET: &str = "person.password_set";
     pub const PERSON_DISABLED: &str = "person.disabled";

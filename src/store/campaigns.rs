@@ -1,8 +1,12 @@
 //! Campaigns, rubrics and scorecards in the database.
 
+use super::scorecards::{insert_revision, insert_state_bills, latest_revision, BASELINE_NOTE};
+use super::staff::append_audit;
 use super::{campaign_id, in_transaction, on_pool, Store, StoreError};
 use crate::domain::StateCode;
+use crate::scorecard::editor::{diff, summary, CLI_AUTHOR, SEED_AUTHOR};
 use crate::scorecard::{Bill, Campaign, CampaignDoc, Criterion, Evaluation, StateBills};
+use crate::staff::audit::{action, NewAudit, Origin};
 use serde::Serialize;
 
 /// What an import did.
@@ -15,6 +19,38 @@ pub struct ImportReport {
     pub states: usize,
     pub bills: usize,
     pub evaluations: usize,
+    /// How many states got a new scorecard revision (their bills changed).
+    pub revised_states: usize,
+}
+
+/// Who imports a campaign, for the revisions and audit rows it writes.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportBy<'a> {
+    /// The revisions' author: `seed`, `cli` or `staff:<id>`.
+    pub author: &'a str,
+    pub note: Option<&'a str>,
+    /// Who to audit; `None` writes no audit row (the seed import at start-up).
+    pub origin: Option<Origin>,
+}
+
+impl ImportBy<'static> {
+    /// `advocate scorecard import`.
+    pub fn cli() -> ImportBy<'static> {
+        ImportBy {
+            author: CLI_AUTHOR,
+            note: Some("Imported from a campaign file"),
+            origin: Some(Origin::cli()),
+        }
+    }
+
+    /// The seed import into an empty database.
+    pub fn seed() -> ImportBy<'static> {
+        ImportBy {
+            author: SEED_AUTHOR,
+            note: Some("The seed campaign"),
+            origin: None,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,8 +72,8 @@ struct CriterionRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct BillRow {
-    id: i64,
+pub(super) struct BillRow {
+    pub(super) id: i64,
     state: String,
     number: Option<String>,
     title: String,
@@ -49,7 +85,7 @@ struct BillRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct EvaluationRow {
+pub(super) struct EvaluationRow {
     bill_id: i64,
     criterion_id: String,
     status: String,
@@ -68,6 +104,38 @@ impl From<CampaignRow> for Campaign {
             url: r.url,
         }
     }
+}
+
+/// A stored bill with its evaluations (found among `evaluations` by the bill's id).
+pub(super) fn bill_from(row: BillRow, evaluations: &[EvaluationRow]) -> Result<Bill, StoreError> {
+    Ok(Bill {
+        number: row.number,
+        title: row.title,
+        year: row.year,
+        status: row
+            .status
+            .parse()
+            .map_err(|e| StoreError::corrupt("bills.status", e))?,
+        source_url: row.source_url,
+        featured: row.featured,
+        note: row.note,
+        evaluations: evaluations
+            .iter()
+            .filter(|e| e.bill_id == row.id)
+            .map(|e| {
+                Ok(Evaluation {
+                    criterion: e.criterion_id.clone(),
+                    status: e
+                        .status
+                        .parse()
+                        .map_err(|err| StoreError::corrupt("evaluations.status", err))?,
+                    reason: e.reason.clone(),
+                    quote: e.quote.clone(),
+                    source: e.source.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?,
+    })
 }
 
 const CAMPAIGN_COLUMNS: &str = "SELECT id, slug, title, organisation, summary, url FROM campaigns";
@@ -133,34 +201,7 @@ impl Store {
         for row in bills {
             let code =
                 StateCode::parse(&row.state).map_err(|e| StoreError::corrupt("bills.state", e))?;
-            let bill = Bill {
-                number: row.number,
-                title: row.title,
-                year: row.year,
-                status: row
-                    .status
-                    .parse()
-                    .map_err(|e| StoreError::corrupt("bills.status", e))?,
-                source_url: row.source_url,
-                featured: row.featured,
-                note: row.note,
-                evaluations: evaluations
-                    .iter()
-                    .filter(|e| e.bill_id == row.id)
-                    .map(|e| {
-                        Ok(Evaluation {
-                            criterion: e.criterion_id.clone(),
-                            status: e
-                                .status
-                                .parse()
-                                .map_err(|err| StoreError::corrupt("evaluations.status", err))?,
-                            reason: e.reason.clone(),
-                            quote: e.quote.clone(),
-                            source: e.source.clone(),
-                        })
-                    })
-                    .collect::<Result<Vec<_>, StoreError>>()?,
-            };
+            let bill = bill_from(row, &evaluations)?;
             match states.last_mut() {
                 Some(last) if last.code == code => last.bills.push(bill),
                 _ => states.push(StateBills {
@@ -187,7 +228,20 @@ impl Store {
 
     /// Stores a campaign, replacing its rubric and bills, in one transaction. Importing the same
     /// document twice changes nothing the second time.
+    ///
+    /// Every state whose bills change gets a revision by `cli` (see [`Store::import_campaign_by`]).
     pub async fn import_campaign(&self, doc: &CampaignDoc) -> Result<ImportReport, StoreError> {
+        self.import_campaign_by(doc, &ImportBy::cli()).await
+    }
+
+    /// [`Store::import_campaign`] by `by`: every state whose bills change (added, edited or
+    /// left out) gets a revision with `by`'s author and note, and, when `by` names an origin,
+    /// an audit row saying what changed, in the same transaction.
+    pub async fn import_campaign_by(
+        &self,
+        doc: &CampaignDoc,
+        by: &ImportBy<'_>,
+    ) -> Result<ImportReport, StoreError> {
         let doc = doc.normalised();
         let mut report = ImportReport {
             slug: doc.campaign.slug.clone(),
@@ -201,10 +255,31 @@ impl Store {
                 .flat_map(|s| &s.bills)
                 .map(|b| b.evaluations.len())
                 .sum(),
+            revised_states: 0,
         };
-        if self.campaign_doc(&doc.campaign.slug).await?.as_ref() == Some(&doc) {
+        let old = self.campaign_doc(&doc.campaign.slug).await?;
+        if old.as_ref() == Some(&doc) {
             return Ok(report);
         }
+        // The states whose bills change, with their bills before and after. The previous
+        // campaign was read outside the transaction: an edit landing in between is still
+        // replaced, and its revision stays on record.
+        let bills_of = |d: Option<&CampaignDoc>, code: StateCode| -> Vec<Bill> {
+            d.and_then(|d| d.states.iter().find(|s| s.code == code))
+                .map(|s| s.bills.clone())
+                .unwrap_or_default()
+        };
+        let revised: Vec<(StateCode, Vec<Bill>, Vec<Bill>)> = StateCode::all()
+            .map(|code| {
+                (
+                    code,
+                    bills_of(old.as_ref(), code),
+                    bills_of(Some(&doc), code),
+                )
+            })
+            .filter(|(_, old, new)| old != new)
+            .collect();
+        report.revised_states = revised.len();
         let now = chrono::Utc::now();
         let c = &doc.campaign;
         in_transaction!(self, tx => {
@@ -247,39 +322,25 @@ impl Store {
                 .await?;
             }
             for state in &doc.states {
-                for (position, bill) in state.bills.iter().enumerate() {
-                    let bill_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO bills (campaign_id, state, position, number, title, year, status, \
-                         source_url, featured, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                         RETURNING id",
-                    )
-                    .bind(id)
-                    .bind(state.code.as_str())
-                    .bind(position as i32)
-                    .bind(&bill.number)
-                    .bind(&bill.title)
-                    .bind(bill.year)
-                    .bind(bill.status.as_str())
-                    .bind(&bill.source_url)
-                    .bind(bill.featured)
-                    .bind(&bill.note)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    for eval in &bill.evaluations {
-                        sqlx::query(
-                            "INSERT INTO evaluations (bill_id, campaign_id, criterion_id, status, reason, \
-                             quote, source) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        )
-                        .bind(bill_id)
-                        .bind(id)
-                        .bind(&eval.criterion)
-                        .bind(eval.status.as_str())
-                        .bind(&eval.reason)
-                        .bind(&eval.quote)
-                        .bind(&eval.source)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+                insert_state_bills!(tx, id, state.code.as_str(), &state.bills);
+            }
+            for (code, old, new) in &revised {
+                let mut latest = latest_revision!(tx, id, code.as_str());
+                if latest == 0 && !old.is_empty() {
+                    insert_revision!(tx, id, code.as_str(), 1_i64, SEED_AUTHOR, Some(BASELINE_NOTE), now, old);
+                    latest = 1;
+                }
+                insert_revision!(tx, id, code.as_str(), latest + 1, by.author, by.note, now, new);
+                if let Some(origin) = by.origin {
+                    let changes = diff(&doc.criteria, old, new);
+                    let audit = NewAudit::new(
+                        now,
+                        origin,
+                        action::SCORECARD_IMPORTED,
+                        format!("scorecard:{}/{}", doc.campaign.slug, code.as_str()),
+                        format!("{} (revision {}, imported)", summary(*code, &changes), latest + 1),
+                    );
+                    append_audit!(&mut *tx, &audit);
                 }
             }
             Ok(())

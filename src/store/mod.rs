@@ -10,12 +10,14 @@ mod directory;
 pub mod lookup_cache;
 mod messages;
 mod outbox;
+mod scorecards;
 mod staff;
 
 pub use crate::directory::{DirectoryReport, DirectoryStatus};
-pub use campaigns::ImportReport;
+pub use campaigns::{ImportBy, ImportReport};
 pub use messages::{FollowedLink, NewDraftLink, NewTemplateVersion};
 pub use outbox::{ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted};
+pub use scorecards::{NewRevision, StateSave};
 // The outbox's domain types, where tests and benches have always imported them from.
 pub use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome};
 pub use staff::{FoundSession, NewSessionRow};

@@ -26,6 +26,8 @@ pub struct NewMail {
     pub body: String,
     pub message_id: String,
     pub template_version: Option<i64>,
+    /// The revision of the state's scorecard a message was written from.
+    pub scorecard_revision: Option<i64>,
 }
 
 /// A submission to write: its mails are the confirmation (queued at once) and the messages
@@ -251,8 +253,9 @@ impl Store {
                 sqlx::query(
                     "INSERT INTO outbox (id, submission_id, kind, position, legislator_id, \
                      recipient_name, recipient_title, to_address, from_name, reply_to, subject, \
-                     body, message_id, template_version, status, next_attempt_at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                     body, message_id, template_version, status, next_attempt_at, created_at, \
+                     scorecard_revision) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
                 )
                 .bind(&mail.id)
                 .bind(&new.id)
@@ -271,6 +274,7 @@ impl Store {
                 .bind(status)
                 .bind(due)
                 .bind(new.created_at)
+                .bind(mail.scorecard_revision)
                 .execute(&mut *tx)
                 .await?;
             }

@@ -16,6 +16,7 @@ mod smtp_faults;
 mod smtp_stub;
 mod staff;
 mod staff_people;
+mod staff_scorecards;
 mod staff_templates;
 mod staff_web;
 mod store_conformance;

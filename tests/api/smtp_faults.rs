@@ -72,6 +72,7 @@ pub fn draft(i: usize) -> Draft {
         subject: Subject::parse("End qualified immunity").expect("subject"),
         body: Body::parse("Dear Senator,\n\nPlease act.\n\nJane").expect("body"),
         template_version: 1,
+        scorecard_revision: None,
         edited: false,
     }
 }

@@ -178,6 +178,44 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 vec![],
                 [Login, Forbidden, Forbidden, Status(303)],
             ),
+            // The scorecard editor: everyone reads, editors preview and restore.
+            (
+                "GET",
+                "/staff/scorecards",
+                vec![],
+                [Login, Status(303), Status(303), Status(303)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/scorecards",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/scorecards/MA",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/scorecards/MA/history",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            // Wyoming has no bills: an empty form previews it unchanged.
+            (
+                "POST",
+                "/staff/campaigns/end-qualified-immunity/scorecards/WY",
+                vec![("action", "preview")],
+                [Login, Forbidden, Status(200), Status(200)],
+            ),
+            (
+                "POST",
+                "/staff/campaigns/end-qualified-immunity/scorecards/MA/revisions/1/restore",
+                vec![],
+                [Login, Forbidden, Status(303), Status(303)],
+            ),
             // The pre-session forms need the pre-session cookie, which nobody here has.
             (
                 "POST",

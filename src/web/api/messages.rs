@@ -174,6 +174,7 @@ fn drafts_json(app: &AppState, issued: &[IssuedDraft]) -> Vec<Value> {
                 "subject": d.draft.subject.as_str(),
                 "body": d.draft.body.as_str(),
                 "template_version": d.draft.template_version,
+                "scorecard_revision": d.draft.scorecard_revision,
             })
         })
         .collect()

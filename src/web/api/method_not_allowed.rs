@@ -139,6 +139,10 @@ mod tests {
         assert_eq!(allow("/api/v1/campaigns/x").as_deref(), Some("GET"));
         assert_eq!(
             allow("/api/v1/campaigns/x/scorecards/MA").as_deref(),
+            Some("GET, PUT")
+        );
+        assert_eq!(
+            allow("/api/v1/campaigns/x/scorecards/MA/revisions").as_deref(),
             Some("GET")
         );
         assert_eq!(

@@ -7,6 +7,7 @@ mod messages;
 pub mod method_not_allowed;
 mod openapi;
 mod receipts;
+mod scorecards;
 mod targets;
 mod templates;
 
@@ -32,6 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(campaigns::show)
             .service(campaigns::scorecards)
             .service(campaigns::scorecard)
+            .service(scorecards::save)
+            .service(scorecards::revisions)
             .service(messages::create)
             .service(counts::counts)
             .service(receipts::show)

@@ -7,6 +7,8 @@
 //!   password-link,totp/reset}`, `POST /staff/people/second-factor` (admin);
 //! - [`tokens`]: `GET/POST /staff/tokens`, `POST /staff/tokens/{id}/revoke` (admin);
 //! - [`audit`]: `GET /staff/audit` (admin);
+//! - [`scorecards`]: `/staff/campaigns/{slug}/scorecards[/{state}[/history]]` (any role reads;
+//!   editors save, preview and restore);
 //! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role);
 //! - [`templates`]: the message template editor under `/staff/campaigns/{slug}/templates`
 //!   (any role reads, editors change).
@@ -23,6 +25,8 @@ pub mod login;
 pub mod logout;
 pub mod password;
 pub mod people;
+pub mod scorecard_form;
+pub mod scorecards;
 pub mod templates;
 pub mod tokens;
 pub mod totp;
@@ -61,6 +65,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(tokens::create)
             .service(tokens::revoke)
             .service(audit::page)
+            .service(scorecards::home)
+            .service(scorecards::list)
+            .service(scorecards::page)
+            .service(scorecards::submit)
+            .service(scorecards::history)
+            .service(scorecards::restore)
             .service(totp::page)
             .service(totp::begin)
             .service(totp::confirm)

@@ -436,6 +436,7 @@ mod tests {
             body: Body::parse("Dear Senator,\n\n</textarea><script>alert(1)</script>")
                 .expect("valid"),
             template_version: 1,
+            scorecard_revision: None,
             edited: false,
         }
     }
