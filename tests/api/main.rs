@@ -15,6 +15,7 @@ mod sending;
 mod smtp_faults;
 mod smtp_stub;
 mod staff;
+mod staff_campaign_file;
 mod staff_people;
 mod staff_scorecards;
 mod staff_templates;

@@ -178,6 +178,25 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 vec![],
                 [Login, Forbidden, Forbidden, Status(303)],
             ),
+            // The campaign file: admins only (a form that is not a multipart upload: 422).
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/file",
+                vec![],
+                [Login, Forbidden, Forbidden, Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/file/download",
+                vec![],
+                [Login, Forbidden, Forbidden, Status(200)],
+            ),
+            (
+                "POST",
+                "/staff/campaigns/end-qualified-immunity/file",
+                vec![("file", "x")],
+                [Login, Forbidden, Forbidden, Status(422)],
+            ),
             // The scorecard editor: everyone reads, editors preview and restore.
             (
                 "GET",

@@ -3,20 +3,23 @@
 //! them:
 //! 1. the request comes from this site: its `Origin` is `server.public_url`'s origin, or,
 //!    without `Origin`, `Sec-Fetch-Site` says `same-origin` (neither header: refused);
-//! 2. it carries the synchronizer token, in the form field `csrf_token` or the header
+//! 2. it carries the synchronizer token, in the form field `csrf_token` (URL-encoded or
+//!    multipart forms) or the header
 //!    `X-CSRF-Token`: the session's token, or, on the forms used before a session exists
 //!    (sign-in, setting a password), the value of the short-lived pre-session cookie.
 //!
 //! Tokens compare in constant time.
 
 use actix_web::dev::{Payload, ServiceRequest};
-use actix_web::http::header::{HeaderMap, CONTENT_TYPE, ORIGIN};
+use actix_web::http::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE, ORIGIN};
 use actix_web::http::Method;
-use actix_web::web::Bytes;
-use actix_web::HttpRequest;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{HttpMessage, HttpRequest};
+use futures_util::StreamExt;
 use subtle::ConstantTimeEq;
 
 use super::auth::Cookies;
+use super::multipart;
 use crate::staff::token::{self, Token};
 
 /// The hidden form field holding the token.
@@ -54,31 +57,71 @@ pub fn tokens_match(expected: &str, presented: &str) -> bool {
         && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
 }
 
-/// The token the request presents: the header, else the form field of a URL-encoded body
-/// (read here and put back for the handler). Over-long bodies present none (the handler's
-/// own extractor answers 413 for them anyway).
+/// The token the request presents: the header, else the form field of a URL-encoded body or
+/// of a `multipart/form-data` upload (read here and put back for the handler). Over-long bodies
+/// present none (the handler's own extractor answers 413 for them anyway); uploads are read
+/// up to [`MAX_UPLOAD_BYTES`].
 pub async fn presented(req: &mut ServiceRequest) -> Option<String> {
     if let Some(v) = req.headers().get(HEADER) {
         return v.to_str().ok().map(str::to_string);
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim() == "application/x-www-form-urlencoded")
-        });
-    if !is_form {
+        .unwrap_or_default()
+        .to_string();
+    let is_form = content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim() == "application/x-www-form-urlencoded");
+    if is_form {
+        let body = req.extract::<Bytes>().await.ok()?;
+        let token = url::form_urlencoded::parse(&body)
+            .find(|(k, _)| k == FIELD)
+            .map(|(_, v)| v.into_owned());
+        req.set_payload(Payload::from(body));
+        return token;
+    }
+    if !multipart::is_multipart(&content_type) {
         return None;
     }
-    let body = req.extract::<Bytes>().await.ok()?;
-    let token = url::form_urlencoded::parse(&body)
-        .find(|(k, _)| k == FIELD)
-        .map(|(_, v)| v.into_owned());
+    let body = read_bounded(req, MAX_UPLOAD_BYTES).await?;
+    let token = multipart::fields(&content_type, body.clone())
+        .await
+        .ok()?
+        .into_iter()
+        .find(|f| f.name == FIELD)
+        .and_then(|f| String::from_utf8(f.data.to_vec()).ok());
     req.set_payload(Payload::from(body));
     token
+}
+
+/// Whether the request says its body is longer than the check reads (an upload refused with
+/// 413 before anything else).
+pub fn too_large(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|len| len > MAX_UPLOAD_BYTES)
+}
+
+/// The largest upload body the check reads (a campaign file and its form).
+pub const MAX_UPLOAD_BYTES: usize = super::campaign_file::MAX_FILE_BYTES + 64 * 1024;
+
+/// The whole body, or `None` past `limit` bytes or on a read error.
+async fn read_bounded(req: &mut ServiceRequest, limit: usize) -> Option<Bytes> {
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.ok()?;
+        if body.len() + chunk.len() > limit {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Some(body.freeze())
 }
 
 /// The pre-session token for a sign-in or password form: the cookie's when it holds a

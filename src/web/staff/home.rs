@@ -15,6 +15,8 @@ pub struct HomePage {
     pub site: Site,
     pub title: String,
     pub bar: Bar,
+    /// The campaign this service runs (for the campaign file link).
+    pub campaign_slug: String,
 }
 
 #[get("")]
@@ -26,6 +28,7 @@ pub async fn page(
         site: view::site(&app).await,
         title: "Staff workspace".to_string(),
         bar: Bar::of(&signed),
+        campaign_slug: app.settings.campaign.default.clone(),
     };
     Ok(render(StatusCode::OK, &view)?)
 }

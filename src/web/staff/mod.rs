@@ -7,6 +7,8 @@
 //!   password-link,totp/reset}`, `POST /staff/people/second-factor` (admin);
 //! - [`tokens`]: `GET/POST /staff/tokens`, `POST /staff/tokens/{id}/revoke` (admin);
 //! - [`audit`]: `GET /staff/audit` (admin);
+//! - [`campaign_file`]: `GET/POST /staff/campaigns/{slug}/file`, `GET .../file/download`: the
+//!   campaign file downloaded and uploaded (admin);
 //! - [`scorecards`]: `/staff/campaigns/{slug}/scorecards[/{state}[/history]]` (any role reads;
 //!   editors save, preview and restore);
 //! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role);
@@ -19,10 +21,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod campaign_file;
 pub mod csrf;
 pub mod home;
 pub mod login;
 pub mod logout;
+mod multipart;
 pub mod password;
 pub mod people;
 pub mod scorecard_form;
@@ -32,12 +36,13 @@ pub mod tokens;
 pub mod totp;
 mod view;
 
-use crate::web::error::PageError;
+use crate::web::error::{PageError, Problem};
 use crate::web::respond::see_other;
 use crate::web::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, CACHE_CONTROL};
+use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use auth::{forbidden_page, Cookies, SignedIn};
@@ -46,6 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/staff")
             .wrap(from_fn(guard))
+            .service(campaign_file::resource())
+            .service(campaign_file::download)
             .service(home::page)
             .service(login::page)
             .service(login::submit)
@@ -128,6 +135,13 @@ async fn refuse_unsafe(
         .public_url
         .origin()
         .ascii_serialization();
+    if csrf::too_large(req.headers()) {
+        let too_large = Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The upload is too large, so nothing was changed.",
+        );
+        return Some(PageError::from(too_large).error_response());
+    }
     if !csrf::same_origin(req.headers(), &origin) {
         tracing::info!(reason = "origin", "staff request refused");
         return Some(csrf_refusal());
