@@ -4,69 +4,22 @@
 //! step audited; the JSON API's round trip; refusals, each changing nothing; imports recording
 //! revisions.
 
-use advocate::config::Settings;
 use advocate::domain::StateCode;
 use advocate::scorecard::{Bill, CampaignDoc};
 use advocate::staff::{AuditEntry, AuditFilter, Origin, Role, Staff};
 use advocate::store::Store;
+use advocate_test_support::staff::{person, service, sign_in, Signed, ORIGIN, SESSION_COOKIE};
 use advocate_test_support::{
     boston_app, ids, location, message_request, spawn_app, status_and_json, TestApp, SLUG,
 };
 use reqwest::Response;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "violet lantern under quiet gravel";
-const ORIGIN: &str = "http://127.0.0.1:8080";
-const SESSION_COOKIE: &str = "advocate_staff";
 const CAPS: &str = "end_damage_caps";
 const CAPS_ASK: &str = "Remove caps on liability so victims are paid what they are owed.";
 
 fn ma() -> StateCode {
     StateCode::parse("MA").expect("MA")
-}
-
-fn service(app: &TestApp) -> Staff {
-    let settings = Settings::load_with_env(None, Vec::new()).expect("defaults");
-    Staff::new(app.store.clone(), &settings)
-}
-
-async fn person(staff: &Staff, email: &str, role: Role) -> i64 {
-    let link = staff
-        .invite(Origin::cli(), email, role)
-        .await
-        .expect("invite");
-    staff
-        .set_password(None, link.token.expose(), SecretString::from(PASSWORD))
-        .await
-        .expect("password set");
-    link.person_id
-}
-
-#[derive(Clone)]
-struct Signed {
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_in(staff: &Staff, email: &str) -> Signed {
-    let new = staff
-        .login(email, SecretString::from(PASSWORD), None, None)
-        .await
-        .expect("signed in");
-    Signed {
-        cookie: new.token.expose().to_string(),
-        csrf: new.session.csrf_token.clone(),
-    }
-}
-
-async fn get(app: &TestApp, path: &str, who: &Signed) -> Response {
-    app.client
-        .get(app.url(path))
-        .header("cookie", format!("{SESSION_COOKIE}={}", who.cookie))
-        .send()
-        .await
-        .expect("request sent")
 }
 
 /// `POST path` from this site with `pairs` and the session's cookie (and its CSRF token when
@@ -255,11 +208,13 @@ async fn an_editor_sets_ma_caps_to_yes_on_the_page_then_restores_the_old_revisio
     assert_eq!(revisions(&app).await, [1]);
 
     // The list and the page.
-    let res = get(&app, &format!("/staff/campaigns/{SLUG}/scorecards"), &ed).await;
+    let res = app
+        .staff_get(&format!("/staff/campaigns/{SLUG}/scorecards"), Some(&ed))
+        .await;
     assert_eq!(res.status().as_u16(), 200);
     let html = res.text().await.expect("html");
     assert!(html.contains("Massachusetts"), "{html}");
-    let res = get(&app, &page, &ed).await;
+    let res = app.staff_get(&page, Some(&ed)).await;
     assert_eq!(res.status().as_u16(), 200);
     let html = res.text().await.expect("html");
     assert!(html.contains("name=\"c_end_damage_caps_status\""));
@@ -314,7 +269,7 @@ async fn an_editor_sets_ma_caps_to_yes_on_the_page_then_restores_the_old_revisio
     assert_eq!(revisions(&app).await, [2, 1]);
 
     // History, then restore revision 1: 5 gaps again.
-    let res = get(&app, &format!("{page}/history"), &ed).await;
+    let res = app.staff_get(&format!("{page}/history"), Some(&ed)).await;
     assert_eq!(res.status().as_u16(), 200);
     let html = res.text().await.expect("html");
     assert!(html.contains("end_damage_caps no → yes"), "{html}");
