@@ -491,6 +491,16 @@ async fn refused_scorecard_edits_change_nothing() {
             413,
             None,
         ),
+        // Found by the fuzzer: serde reads `[]` as a document of defaults, and `{}` would have
+        // emptied the state.
+        ("an array", Some(&editor), json!([]), 422, None),
+        (
+            "no bill named",
+            Some(&editor),
+            json!({}),
+            422,
+            Some("bill".to_string()),
+        ),
         ("wrong role", Some(&organiser), card.clone(), 403, None),
         ("no token", None, card.clone(), 401, None),
         ("revoked token", Some(&revoked), card.clone(), 401, None),

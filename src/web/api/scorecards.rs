@@ -313,7 +313,20 @@ pub async fn save(
 ) -> Result<HttpResponse, ApiError> {
     let (slug, state) = path.into_inner();
     let state = state_of(&state)?;
-    let doc: ScorecardDocument = serde_json::from_value(body.into_inner())
+    let body = body.into_inner();
+    // serde would read `[]` as a struct of defaults, and a missing `bill` as "no bills": a
+    // document is an object that says which bill is featured (null: none).
+    if !body.is_object() {
+        return Err(Problem::invalid("A scorecard document is a JSON object.", None).into());
+    }
+    if body.get("bill").is_none() {
+        return Err(invalid(
+            "bill".into(),
+            "Give `bill`: the featured bill, or null for a state with no evaluated bill.",
+        )
+        .into());
+    }
+    let doc: ScorecardDocument = serde_json::from_value(body)
         .map_err(|e| Problem::invalid(format!("This is not a scorecard document: {e}"), None))?;
     let note = doc.note.clone();
     let base = doc.base_revision;
