@@ -7,6 +7,7 @@
 
 mod compose;
 mod driver;
+mod staff;
 
 use advocate_test_support::{census_boston, spawn_app, spawn_app_with};
 use driver::{screenshot_dir, within, Browser, WAIT};
