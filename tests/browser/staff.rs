@@ -428,6 +428,7 @@ async fn staff_pages_have_no_serious_or_critical_accessibility_violations() {
         let (app, _census) = staff_app().await;
         let staff = service(&app);
         person(&staff, "admin@example.org", Role::Admin).await;
+        person(&staff, "reader@example.org", Role::Organiser).await;
         let invited = staff
             .invite(Origin::cli(), "new@example.org", Role::Editor)
             .await
@@ -600,6 +601,36 @@ async fn staff_pages_have_no_serious_or_critical_accessibility_violations() {
             .await;
         wait_for_heading(&browser, "Campaign file").await;
         check_both(&browser, &mut axe, &mut too_wide, "campaign file").await;
+
+        // What an organiser reads: the template (with a preview) and the scorecard, no forms
+        // to change them.
+        sign_out(&browser).await;
+        sign_in(&app, &browser, "reader@example.org").await;
+        browser.open(&app.url(TEMPLATE)).await;
+        wait_for_heading(&browser, "message template").await;
+        choose(&browser, "#template-state", "MA").await;
+        press(&browser, "form.lookup-form", "Show the preview").await;
+        browser.find("#preview-heading").await;
+        check_both(
+            &browser,
+            &mut axe,
+            &mut too_wide,
+            "template (organiser, preview)",
+        )
+        .await;
+        browser.open(&app.url(SCORECARD)).await;
+        wait_for_heading(&browser, "Massachusetts scorecard").await;
+        assert!(
+            browser.find_all(&scorecard_form).await.is_empty(),
+            "an organiser has no form to change the scorecard"
+        );
+        check_both(
+            &browser,
+            &mut axe,
+            &mut too_wide,
+            "MA scorecard (organiser)",
+        )
+        .await;
 
         browser.close().await;
         assert!(
