@@ -401,6 +401,18 @@ async fn staff_csrf_refusals_change_nothing() {
             None,
             Some(admin.csrf.clone()),
         ),
+        (
+            "Origin null without Sec-Fetch-Site",
+            Some("null"),
+            None,
+            Some(admin.csrf.clone()),
+        ),
+        (
+            "Origin null, Sec-Fetch-Site cross-site",
+            Some("null"),
+            Some("cross-site"),
+            Some(admin.csrf.clone()),
+        ),
     ];
     for (what, origin, fetch_site, token) in attempts {
         let mut req = app
@@ -510,6 +522,25 @@ async fn staff_csrf_refusals_change_nothing() {
         .expect("sent");
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(people_count(&app).await, people + 1);
+
+    // What a browser sends from these pages (served with `Referrer-Policy: no-referrer`): the
+    // form's token, `Origin: null` and `Sec-Fetch-Site: same-origin`.
+    let res = app
+        .client
+        .post(app.url("/staff/people"))
+        .header("cookie", &cookie)
+        .header("origin", "null")
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("email", "trudy@example.org"),
+            ("role", "editor"),
+            ("csrf_token", admin.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(people_count(&app).await, people + 2);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! supporter's own mail app) or sending through the service (the confirmation email, its page,
 //! the receipt). Every page on the way is checked with axe-core.
 
-use crate::driver::{within, AxeReport, Browser, WAIT};
+use crate::driver::{button, current_path, fill, shown, wait_for_heading, within, AxeLog, Browser};
 use crate::{bounded, lower_words, MEASURE_OVERFLOW};
 use advocate_test_support::{
     boston_census, spawn_app_with, token_after, Script, StubSmtp, TestApp,
@@ -15,109 +15,6 @@ const NAME: &str = "Jane Doe";
 const EMAIL: &str = "jane@example.org";
 const CITY: &str = "Boston";
 const ADDRESS: &str = "24 Beacon St, Boston, MA 02133";
-
-/// The axe-core results of every page a test visits; serious and critical violations are
-/// collected and asserted on at the end, so one run reports them all.
-#[derive(Default)]
-struct AxeLog {
-    serious: Vec<String>,
-}
-
-impl AxeLog {
-    async fn check(&mut self, browser: &Browser, page: &str) {
-        let report: AxeReport = browser.axe().await;
-        println!(
-            "axe {page:<28}: {} ({} rules passed)",
-            report.by_impact(),
-            report.passes
-        );
-        for violation in &report.violations {
-            println!("    {violation}");
-            if violation.is_serious() {
-                self.serious.push(format!("{page}: {violation}"));
-            }
-        }
-    }
-
-    fn assert_clean(&self) {
-        assert!(
-            self.serious.is_empty(),
-            "axe-core found serious or critical accessibility violations:\n{}",
-            self.serious.join("\n")
-        );
-    }
-}
-
-/// The page's visible text, lower-cased, whitespace collapsed.
-async fn shown(browser: &Browser) -> String {
-    lower_words(
-        browser
-            .js("return document.body.innerText")
-            .await
-            .as_str()
-            .unwrap_or_default(),
-    )
-}
-
-/// Waits until a page whose `h1` contains `want` has loaded (after a click that navigates).
-async fn wait_for_heading(browser: &Browser, want: &str) {
-    let want = lower_words(want);
-    let started = Instant::now();
-    loop {
-        let h1 = browser
-            .js("const h = document.querySelector('h1'); \
-                 return document.readyState === 'complete' && h ? h.textContent : null")
-            .await;
-        if let Some(text) = h1.as_str() {
-            if lower_words(text).contains(&want) {
-                return;
-            }
-        }
-        if started.elapsed() > WAIT {
-            let url = within("read the URL", browser.client.current_url()).await;
-            panic!(
-                "no page headed {want:?} within {WAIT:?}: at {url}, h1 {h1}; the page says:\n{}",
-                shown(browser).await
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn current_path(browser: &Browser) -> String {
-    within("read the URL", browser.client.current_url())
-        .await
-        .path()
-        .to_string()
-}
-
-/// Types `text` into the field `css`, replacing what it held.
-async fn fill(browser: &Browser, css: &str, text: &str) {
-    let field = browser.find(css).await;
-    within(&format!("clear {css}"), field.clear()).await;
-    within(&format!("type into {css}"), field.send_keys(text)).await;
-    let value = browser
-        .js_with(
-            "return arguments[0].value",
-            vec![serde_json::to_value(&field).expect("element as JSON")],
-        )
-        .await;
-    assert_eq!(value.as_str(), Some(text), "{css} holds what was typed");
-}
-
-/// The submit button inside `form_css` whose text is `text`.
-async fn button(browser: &Browser, form_css: &str, text: &str) -> fantoccini::elements::Element {
-    for b in browser.find_all(&format!("{form_css} button")).await {
-        let label = within("read a button's text", b.text()).await;
-        if lower_words(&label) == lower_words(text) {
-            return b;
-        }
-    }
-    panic!(
-        "no button {text:?} in {form_css}; the page says:\n{}",
-        shown(browser).await
-    );
-}
 
 /// One message of the compose page.
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 //!
 //! Every wait is bounded ([`WAIT`]), so a broken browser fails the test instead of hanging it.
 
+use crate::lower_words;
 use fantoccini::wd::{TimeoutConfiguration, WebDriverCompatibleCommand};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde::Deserialize;
@@ -83,7 +84,7 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free loopback port")
@@ -511,4 +512,158 @@ impl AxeReport {
         }
         line
     }
+}
+
+// ---- Using pages as a person would ------------------------------------------------------
+
+/// The axe-core results of every page a test visits; serious and critical violations are
+/// collected and asserted on at the end, so one run reports them all.
+#[derive(Default)]
+pub struct AxeLog {
+    pub serious: Vec<String>,
+}
+
+impl AxeLog {
+    pub async fn check(&mut self, browser: &Browser, page: &str) {
+        let report = browser.axe().await;
+        println!(
+            "axe {page:<28}: {} ({} rules passed)",
+            report.by_impact(),
+            report.passes
+        );
+        for violation in &report.violations {
+            println!("    {violation}");
+            if violation.is_serious() {
+                self.serious.push(format!("{page}: {violation}"));
+            }
+        }
+    }
+
+    pub fn assert_clean(&self) {
+        assert!(
+            self.serious.is_empty(),
+            "axe-core found serious or critical accessibility violations:\n{}",
+            self.serious.join("\n")
+        );
+    }
+}
+
+/// The page's visible text, lower-cased, whitespace collapsed.
+pub async fn shown(browser: &Browser) -> String {
+    lower_words(
+        browser
+            .js("return document.body.innerText")
+            .await
+            .as_str()
+            .unwrap_or_default(),
+    )
+}
+
+/// Waits until a page whose `h1` contains `want` has loaded (after a click that navigates).
+pub async fn wait_for_heading(browser: &Browser, want: &str) {
+    let want = lower_words(want);
+    let started = Instant::now();
+    loop {
+        let h1 = browser
+            .js("const h = document.querySelector('h1'); \
+                 return document.readyState === 'complete' && h ? h.textContent : null")
+            .await;
+        if let Some(text) = h1.as_str() {
+            if lower_words(text).contains(&want) {
+                return;
+            }
+        }
+        if started.elapsed() > WAIT {
+            let url = within("read the URL", browser.client.current_url()).await;
+            panic!(
+                "no page headed {want:?} within {WAIT:?}: at {url}, h1 {h1}; the page says:\n{}",
+                shown(browser).await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn current_path(browser: &Browser) -> String {
+    within("read the URL", browser.client.current_url())
+        .await
+        .path()
+        .to_string()
+}
+
+/// Types `text` into the field `css`, replacing what it held.
+pub async fn fill(browser: &Browser, css: &str, text: &str) {
+    let field = browser.find(css).await;
+    within(&format!("clear {css}"), field.clear()).await;
+    within(&format!("type into {css}"), field.send_keys(text)).await;
+    let value = browser
+        .js_with(
+            "return arguments[0].value",
+            vec![serde_json::to_value(&field).expect("element as JSON")],
+        )
+        .await;
+    assert_eq!(value.as_str(), Some(text), "{css} holds what was typed");
+}
+
+/// The submit button inside `form_css` whose text is `text`.
+pub async fn button(
+    browser: &Browser,
+    form_css: &str,
+    text: &str,
+) -> fantoccini::elements::Element {
+    for b in browser.find_all(&format!("{form_css} button")).await {
+        let label = within("read a button's text", b.text()).await;
+        if lower_words(&label) == lower_words(text) {
+            return b;
+        }
+    }
+    panic!(
+        "no button {text:?} in {form_css}; the page says:\n{}",
+        shown(browser).await
+    );
+}
+
+/// Clicks `element` (a submit button or a link) and waits until the page it leads to has
+/// loaded: the current document is marked first, so the old page is never taken for the new.
+pub async fn click_to_navigate(
+    browser: &Browser,
+    what: &str,
+    element: &fantoccini::elements::Element,
+) {
+    browser
+        .js("document.documentElement.dataset.leaving = 'yes'")
+        .await;
+    browser.click(what, element).await;
+    let started = Instant::now();
+    loop {
+        let arrived = browser
+            .js("return document.readyState === 'complete' \
+                 && document.documentElement.dataset.leaving !== 'yes'")
+            .await;
+        if arrived == Value::Bool(true) {
+            return;
+        }
+        if started.elapsed() > WAIT {
+            let url = within("read the URL", browser.client.current_url()).await;
+            panic!("{what}: no new page within {WAIT:?} (still at {url})");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Chooses the option with `value` in the `select` element `css`.
+pub async fn choose(browser: &Browser, css: &str, value: &str) {
+    let select = browser.find(css).await;
+    within(
+        &format!("choose {value} in {css}"),
+        select.select_by_value(value),
+    )
+    .await;
+    let chosen = browser
+        .js_with(
+            "return arguments[0].value",
+            vec![serde_json::to_value(&select).expect("element as JSON")],
+        )
+        .await;
+    assert_eq!(chosen.as_str(), Some(value), "{css} holds {value}");
 }

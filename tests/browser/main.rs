@@ -2,11 +2,14 @@
 //! which `scripts/test` installs), checked with axe-core (pinned in tests/browser/package.json)
 //! and by using them as a person would: clicking the map, tabbing, a phone-sized window.
 //!
-//! Each test starts its own app (a fresh SQLite database, as `spawn_app` gives), chromedriver
-//! and Chromium. Screenshots of the main pages go to `target/screenshots/`.
+//! Each test starts its own app (a fresh database of the backend `ADVOCATE_TEST_DATABASE`
+//! names, as `spawn_app` gives: `scripts/test` runs them all on SQLite and the staff workspace's,
+//! [`staff`], on PostgreSQL too), chromedriver and Chromium. Screenshots of the main pages go to
+//! `target/screenshots/`.
 
 mod compose;
 mod driver;
+mod staff;
 
 use advocate_test_support::{census_boston, spawn_app, spawn_app_with};
 use driver::{screenshot_dir, within, Browser, WAIT};

@@ -2,7 +2,10 @@
 //! `/staff`, made by the scope's middleware before any handler runs, so no route can forget
 //! them:
 //! 1. the request comes from this site: its `Origin` is `server.public_url`'s origin, or,
-//!    without `Origin`, `Sec-Fetch-Site` says `same-origin` (neither header: refused);
+//!    without `Origin` or with the opaque `Origin: null`, `Sec-Fetch-Site` says `same-origin`
+//!    (neither: refused). Browsers send `Origin: null` on a form's POST from a page served with
+//!    `Referrer-Policy: no-referrer`, as every page of this site is; `Sec-Fetch-Site` is set by
+//!    the browser alone, and says `cross-site` for any other site's page, `null` or not;
 //! 2. it carries the synchronizer token, in the form field `csrf_token` (URL-encoded or
 //!    multipart forms) or the header
 //!    `X-CSRF-Token`: the session's token, or, on the forms used before a session exists
@@ -42,7 +45,7 @@ pub fn is_pre_session(path: &str) -> bool {
 
 /// Whether the request says it comes from `expected_origin` (`scheme://host[:port]`).
 pub fn same_origin(headers: &HeaderMap, expected_origin: &str) -> bool {
-    if let Some(origin) = headers.get(ORIGIN) {
+    if let Some(origin) = headers.get(ORIGIN).filter(|o| o.as_bytes() != b"null") {
         return origin.as_bytes() == expected_origin.as_bytes();
     }
     headers
@@ -159,6 +162,17 @@ mod tests {
             ours
         ));
         assert!(!same_origin(&headers(&[("origin", "null")]), ours));
+        // `null` (a page with `Referrer-Policy: no-referrer`) leaves it to Sec-Fetch-Site.
+        assert!(same_origin(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            ours
+        ));
+        for site in ["cross-site", "same-site", "none"] {
+            assert!(!same_origin(
+                &headers(&[("origin", "null"), ("sec-fetch-site", site)]),
+                ours
+            ));
+        }
         // A foreign Origin is not rescued by Sec-Fetch-Site.
         assert!(!same_origin(
             &headers(&[
