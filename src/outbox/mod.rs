@@ -146,6 +146,9 @@ pub struct ReceiptLine {
     /// not part of the supporter's JSON receipt.
     #[serde(skip)]
     pub template_version: Option<i64>,
+    /// The state's scorecard revision it was written from: shown to staff like the version.
+    #[serde(skip)]
+    pub scorecard_revision: Option<i64>,
 }
 
 /// What the receipt page and `GET /api/v1/receipts/{token}` show.
@@ -193,6 +196,7 @@ impl Receipt {
                         _ => None,
                     },
                     template_version: mail.template_version,
+                    scorecard_revision: mail.scorecard_revision,
                 }),
             }
         }

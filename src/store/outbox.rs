@@ -105,6 +105,9 @@ pub struct MailRow {
     pub finished_at: Option<i64>,
     /// The template version a message was written from (none for a confirmation).
     pub template_version: Option<i64>,
+    /// The state's scorecard revision it was written from (none for a confirmation, or for
+    /// messages written before revisions were recorded).
+    pub scorecard_revision: Option<i64>,
 }
 opaque_debug!(MailRow, id, kind, status, attempts);
 
@@ -159,7 +162,7 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 const MAIL_COLUMNS: &str = "SELECT id, kind, legislator_id, recipient_name, recipient_title, \
      to_address, subject, body, status, attempts, next_attempt_at, last_error, finished_at, \
-     template_version FROM outbox WHERE submission_id = $1 ORDER BY position";
+     template_version, scorecard_revision FROM outbox WHERE submission_id = $1 ORDER BY position";
 
 const SUBMISSION_COLUMNS: &str = "SELECT s.id, c.slug, s.state, s.status, s.supporter_name, \
      s.created_at, s.expires_at, s.confirmed_at \

@@ -687,6 +687,14 @@ async fn staff_see_each_messages_template_version_on_a_receipt_and_supporters_do
     let cells = staff.matches("<td>2</td>").count() + staff.matches("<td>1</td>").count();
     assert_eq!(cells, send_ids.len(), "{staff}");
     assert!(staff.contains("<td>2</td>"), "{staff}");
+    // And the scorecard revision beside it: MA's seeded revision 1 for the state ones; every
+    // message names one.
+    assert_eq!(
+        staff.matches("<td>revision 1</td>").count(),
+        send_ids.len(),
+        "{staff}"
+    );
+    assert!(!supporter.contains("revision 1"), "{supporter}");
 }
 
 #[tokio::test]

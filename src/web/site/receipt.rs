@@ -25,8 +25,9 @@ pub struct ReceiptRow {
     /// The status badge's class: `passed` (sent), `failed`, `pending`.
     pub tone: &'static str,
     pub detail: Option<String>,
-    /// The template version the message came from (shown to staff only).
+    /// The template version and scorecard revision the message came from (shown to staff only).
     pub template_version: Option<i64>,
+    pub scorecard_revision: Option<i64>,
 }
 
 /// `GET /receipts/{token}`.
@@ -83,6 +84,7 @@ impl ReceiptPage {
                     _ => None,
                 },
                 template_version: m.template_version,
+                scorecard_revision: m.scorecard_revision,
             })
             .collect();
         ReceiptPage {
