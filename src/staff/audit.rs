@@ -85,6 +85,8 @@ pub mod action {
     pub const SCORECARD_RESTORED: &str = "scorecard.restored";
     /// A state's scorecard changed by importing a campaign file.
     pub const SCORECARD_IMPORTED: &str = "scorecard.imported";
+    /// A campaign file changed the campaign's own fields or its rubric.
+    pub const CAMPAIGN_IMPORTED: &str = "campaign.imported";
     pub const PASSWORD_LINK: &str = "person.password_link";
     pub const PASSWORD_SET: &str = "person.password_set";
     pub const PERSON_DISABLED: &str = "person.disabled";

@@ -280,6 +280,11 @@ impl Store {
             .filter(|(_, old, new)| old != new)
             .collect();
         report.revised_states = revised.len();
+        // The campaign's own fields or rubric change (or it is new): audited on its own, since no
+        // state's revision says so.
+        let campaign_changed = old
+            .as_ref()
+            .is_none_or(|o| o.campaign != doc.campaign || o.criteria != doc.criteria);
         let now = chrono::Utc::now();
         let c = &doc.campaign;
         in_transaction!(self, tx => {
@@ -342,6 +347,19 @@ impl Store {
                     );
                     append_audit!(&mut *tx, &audit);
                 }
+            }
+            if let (true, Some(origin)) = (campaign_changed, by.origin) {
+                let audit = NewAudit::new(
+                    now,
+                    origin,
+                    action::CAMPAIGN_IMPORTED,
+                    format!("campaign:{}", doc.campaign.slug),
+                    format!(
+                        "campaign details and rubric imported ({} criteria)",
+                        doc.criteria.len()
+                    ),
+                );
+                append_audit!(&mut *tx, &audit);
             }
             Ok(())
         })?;

@@ -5,6 +5,7 @@
 
 use advocate::domain::{CriterionStatus, StateCode};
 use advocate::scorecard::{file, CampaignDoc};
+use advocate::staff::audit::action;
 use advocate::staff::{AuditFilter, Role};
 use advocate_test_support::staff::{signed_in, Signed, ORIGIN, SESSION_COOKIE};
 use advocate_test_support::{location, spawn_app, status_and_json, status_and_text, TestApp, SLUG};
@@ -160,6 +161,31 @@ async fn an_admin_downloads_the_campaign_file_and_uploads_it_back_edited() {
             .any(|e| e.actor == format!("staff:{admin_id}") && e.object.contains("MA")),
         "{audit:?}"
     );
+    assert!(!audit.iter().any(|e| e.action == action::CAMPAIGN_IMPORTED));
+
+    // A file that changes only the campaign's own fields is audited too.
+    let mut retitled = caps_met(&downloaded);
+    retitled.campaign.summary = format!("{} (updated)", retitled.campaign.summary);
+    let text = file::render(&retitled).expect("render");
+    let (status, html) =
+        status_and_text(upload(&app, Some(&admin), &text, true, ORIGIN).await).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("was imported"), "{html}");
+    let audit = app
+        .store
+        .staff_audit(&AuditFilter {
+            limit: 100,
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit");
+    assert!(
+        audit.iter().any(|e| e.action == action::CAMPAIGN_IMPORTED
+            && e.actor == format!("staff:{admin_id}")
+            && e.object == format!("campaign:{SLUG}")),
+        "{audit:?}"
+    );
+    assert_eq!(stored(&app).await, retitled.normalised());
 }
 
 #[tokio::test]
