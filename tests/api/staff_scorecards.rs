@@ -642,3 +642,61 @@ async fn outbox_messages_record_the_scorecard_revision_beside_the_template_versi
         assert_eq!(*revision, Some(1));
     }
 }
+
+#[tokio::test]
+async fn two_instances_on_one_database_never_lose_or_double_a_scorecard_revision() {
+    let (settings, dir) = advocate_test_support::test_settings(&[]).await;
+    let one = advocate_test_support::spawn_app_from(settings.clone(), dir).await;
+    let two = advocate_test_support::spawn_app_from(settings, None).await;
+    let (_, editor) = token(&service(&one), "ed@example.org", Role::Editor).await;
+    let (_, card) = one.scorecard("MA").await;
+    let caps = caps_index(&card);
+
+    // Both instances edit from revision 1 at once: one save lands, the other is told (409).
+    let edit = |status: &str| {
+        let mut v = card.clone();
+        v["criteria"][caps]["status"] = json!(status);
+        v["base_revision"] = json!(1);
+        v
+    };
+    let (yes, partial) = (edit("yes"), edit("partial"));
+    let (a, b) = tokio::join!(
+        put(&one, "MA", Some(&editor), &yes),
+        put(&two, "MA", Some(&editor), &partial)
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{a:?} {b:?}");
+
+    // Without a base both land, as consecutive revisions; the stored bills are the later one's.
+    let mut unbased = card.clone();
+    unbased["criteria"][caps]["status"] = json!("no");
+    let (a, b) = tokio::join!(
+        put(&one, "MA", Some(&editor), &unbased),
+        put(&two, "MA", Some(&editor), &unbased)
+    );
+    assert_eq!((a.0, b.0), (201, 201), "{a:?} {b:?}");
+    let mut made = [a.1["revision"].as_i64(), b.1["revision"].as_i64()];
+    made.sort_unstable();
+    assert_eq!(made, [Some(3), Some(4)]);
+    let res = two
+        .client
+        .get(two.url(&format!("/api/v1/campaigns/{SLUG}/scorecards/MA/revisions")))
+        .header("authorization", &editor)
+        .send()
+        .await
+        .expect("request");
+    let (_, body) = status_and_json(res).await;
+    let numbers: Vec<i64> = body["revisions"]
+        .as_array()
+        .expect("revisions")
+        .iter()
+        .filter_map(|r| r["revision"].as_i64())
+        .collect();
+    assert_eq!(numbers, [4, 3, 2, 1]);
+    let (_, now) = one.scorecard("MA").await;
+    assert_eq!(
+        now["criteria"][caps]["status"], "no",
+        "the last save is what is stored: {now}"
+    );
+}
