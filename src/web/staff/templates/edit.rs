@@ -220,13 +220,6 @@ async fn editor_page<R: NeedsRole>(
     Ok(render(status, &view)?)
 }
 
-/// The pairs of the request's query string (an unreadable query reads as none).
-fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map(|q| q.into_inner())
-        .unwrap_or_default()
-}
-
 #[get("/campaigns/{slug}/templates/{audience}")]
 pub async fn page(
     req: HttpRequest,
@@ -237,7 +230,7 @@ pub async fn page(
     let (slug, raw_audience) = path.into_inner();
     let doc = campaign(&app, &slug).await?;
     let audience = audience(&raw_audience).ok_or_else(no_template)?;
-    let query = EditQuery::read(&query_pairs(&req));
+    let query = EditQuery::read(&super::query_pairs(&req));
     let edit = Edit {
         text: None,
         note: String::new(),

@@ -174,10 +174,7 @@ pub async fn page(
     let (slug, raw_audience) = path.into_inner();
     let doc = campaign(&app, &slug).await?;
     let audience = audience(&raw_audience).ok_or_else(no_template)?;
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map(|q| q.into_inner())
-        .unwrap_or_default();
-    let compare = diff_query(&pairs);
+    let compare = diff_query(&super::query_pairs(&req));
     versions_page(&app, &signed, &doc, audience, compare, None, StatusCode::OK).await
 }
 

@@ -37,6 +37,13 @@ async fn campaign(app: &AppState, slug: &str) -> Result<Arc<CampaignDoc>, PageEr
 }
 
 /// The audience named by the path.
+/// The pairs of the request's query string (an unreadable query reads as none).
+fn query_pairs(req: &actix_web::HttpRequest) -> Vec<(String, String)> {
+    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default()
+}
+
 fn audience(raw: &str) -> Option<Audience> {
     Audience::parse(raw)
 }
