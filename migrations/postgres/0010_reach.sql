@@ -46,3 +46,41 @@ CREATE TABLE message_count_hours (
     count BIGINT NOT NULL CHECK (count >= 0),
     PRIMARY KEY (campaign_id, hour)
 );
+
+-- Roll-ups the reach reports read instead of a million rows, kept by the same statements that
+-- count (see store/counts.rs) and filled here from the counts already made:
+-- per day without the office (the daily chart), and per calendar month with it (every other
+-- table, with the days of a range's partial months read from message_counts).
+CREATE TABLE message_count_days (
+    campaign_id BIGINT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    day DATE NOT NULL,
+    state TEXT NOT NULL,
+    chamber TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    template_version BIGINT NOT NULL,
+    count BIGINT NOT NULL CHECK (count >= 0),
+    PRIMARY KEY (campaign_id, day, state, chamber, channel, template_version)
+);
+INSERT INTO message_count_days
+    (campaign_id, day, state, chamber, channel, template_version, count)
+    SELECT campaign_id, day, state, chamber, channel, template_version, SUM(count)
+    FROM message_counts GROUP BY campaign_id, day, state, chamber, channel, template_version;
+
+-- `month`: the month's first day.
+CREATE TABLE message_count_months (
+    campaign_id BIGINT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    month DATE NOT NULL,
+    state TEXT NOT NULL,
+    legislator_id TEXT NOT NULL,
+    chamber TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    template_version BIGINT NOT NULL,
+    count BIGINT NOT NULL CHECK (count >= 0),
+    PRIMARY KEY (campaign_id, month, state, legislator_id, channel, template_version)
+);
+INSERT INTO message_count_months
+    (campaign_id, month, state, legislator_id, chamber, channel, template_version, count)
+    SELECT campaign_id, CAST(date_trunc('month', day) AS DATE), state, legislator_id, MAX(chamber), channel,
+           template_version, SUM(count)
+    FROM message_counts
+    GROUP BY campaign_id, CAST(date_trunc('month', day) AS DATE), state, legislator_id, channel, template_version;

@@ -7,7 +7,7 @@ use super::{campaign_id, in_transaction, on_pool, Store, StoreError};
 use crate::directory::Chamber;
 use crate::domain::StateCode;
 use crate::stats::{Channel, CountRow};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 /// Adds `$8` to a count, creating its row at `$8`. Binds: campaign id, state, legislator id,
 /// day, channel, template version, chamber, amount. Run through [`record_count!`].
@@ -21,6 +21,20 @@ pub(super) const INCREMENT: &str = "INSERT INTO message_counts \
 pub(super) const INCREMENT_HOUR: &str = "INSERT INTO message_count_hours (campaign_id, hour, count) \
      VALUES ($1, $2, $3) \
      ON CONFLICT (campaign_id, hour) DO UPDATE SET count = message_count_hours.count + excluded.count";
+
+/// The same into the roll-ups the reports read: per day without the office, per month with it.
+/// Binds: campaign id, day (or month), state, chamber, channel, template version, amount (and,
+/// for the month, the legislator id as `$8`).
+pub(super) const INCREMENT_DAY: &str = "INSERT INTO message_count_days \
+     (campaign_id, day, state, chamber, channel, template_version, count) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (campaign_id, day, state, chamber, channel, template_version) \
+     DO UPDATE SET count = message_count_days.count + excluded.count";
+pub(super) const INCREMENT_MONTH: &str = "INSERT INTO message_count_months \
+     (campaign_id, month, state, chamber, channel, template_version, count, legislator_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (campaign_id, month, state, legislator_id, channel, template_version) \
+     DO UPDATE SET count = message_count_months.count + excluded.count";
 
 /// Records an office as the lookup described it; refreshed at most once a day (a message's
 /// write path should not rewrite the same row every time). Binds: legislator id, state,
@@ -59,13 +73,18 @@ pub struct Office {
     pub title: String,
 }
 
+/// The first day of `day`'s month.
+pub(crate) fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
 /// The start of `at`'s UTC hour, in Unix seconds.
 pub(super) fn hour_of(at: DateTime<Utc>) -> i64 {
     at.timestamp().div_euclid(3600) * 3600
 }
 
-/// Counts `$n` messages inside the transaction `$tx`: the count row and the campaign's hourly
-/// total. Arguments: campaign id, state, legislator id, chamber, channel (all `&str`), template
+/// Counts `$n` messages inside the transaction `$tx`: the count row, the campaign's hourly
+/// total and the day and month roll-ups. Arguments: campaign id, state, legislator id, chamber, channel (all `&str`), template
 /// version, amount, time (`DateTime<Utc>`).
 macro_rules! record_count {
     ($tx:expr, $campaign:expr, $state:expr, $legislator:expr, $chamber:expr, $channel:expr,
@@ -89,6 +108,28 @@ macro_rules! record_count {
             .bind(n)
             .execute(&mut *$tx)
             .await?;
+        for (sql, day) in [
+            ($crate::store::counts::INCREMENT_DAY, at.date_naive()),
+            (
+                $crate::store::counts::INCREMENT_MONTH,
+                $crate::store::counts::month_of(at.date_naive()),
+            ),
+        ] {
+            let query = sqlx::query(sql)
+                .bind($campaign)
+                .bind(day)
+                .bind($state)
+                .bind($chamber)
+                .bind($channel)
+                .bind($version)
+                .bind(n);
+            let query = if sql == $crate::store::counts::INCREMENT_MONTH {
+                query.bind($legislator)
+            } else {
+                query
+            };
+            query.execute(&mut *$tx).await?;
+        }
     }};
 }
 pub(crate) use record_count;

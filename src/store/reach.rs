@@ -2,13 +2,14 @@
 //! SQL builder serves every grouping, the summary, the paged legislator table and the streamed
 //! exports, so the dashboard, the CSV and the API cannot disagree.
 
+use super::counts::month_of;
 use super::{campaign_id, on_pool, Store, StoreError};
 use crate::directory::Chamber;
 use crate::domain::StateCode;
 use crate::messages::Audience;
 use crate::stats::reach::{GroupBy, Page, ReachFilter, ReachKey, ReachRow, SortKey, PAGE_SIZE};
 use crate::stats::{Channel, ChannelCounts};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use futures_util::stream::{BoxStream, StreamExt};
 
 /// Rows of a report, read from the database as they are sent on.
@@ -73,36 +74,134 @@ const AUDIENCE: &str = "CASE WHEN c.chamber IN ('us_senate', 'us_house') THEN 'f
 const NO_OFFICE: &str = "CAST(NULL AS TEXT) AS name, CAST(NULL AS TEXT) AS title, \
      CAST(NULL AS TEXT) AS chamber, CAST(NULL AS TEXT) AS state, CAST(NULL AS TEXT) AS district";
 
+/// Where a report reads from, as `FROM ... c`: the columns state, legislator_id (not for the
+/// daily chart), chamber, channel, template_version and count (and day, for the daily chart).
+/// The daily chart reads the per-day roll-up (unless it is one office's); everything else reads
+/// the whole months of the range from the per-month roll-up and only the days of its partial
+/// months from `message_counts`: a year of a large campaign is a few thousand rows, not a million.
+fn source(sql: &mut Sql, campaign: i64, filter: &ReachFilter, shape: Shape) -> String {
+    let common = |sql: &mut Sql, alias: &str| {
+        let mut out = vec![format!(
+            "{alias}.campaign_id = {}",
+            sql.param(Bind::Int(campaign))
+        )];
+        if let Some(state) = filter.state {
+            let p = sql.param(Bind::Text(state.as_str().to_string()));
+            out.push(format!("{alias}.state = {p}"));
+        }
+        if let Some(chamber) = filter.chamber {
+            let p = sql.param(Bind::Text(chamber.as_str().to_string()));
+            out.push(format!("{alias}.chamber = {p}"));
+        }
+        if let Some(channel) = filter.channel {
+            let p = sql.param(Bind::Text(channel.as_str().to_string()));
+            out.push(format!("{alias}.channel = {p}"));
+        }
+        if let Some(legislator) = &filter.legislator {
+            let p = sql.param(Bind::Text(legislator.clone()));
+            out.push(format!("{alias}.legislator_id = {p}"));
+        }
+        out
+    };
+    let days = |sql: &mut Sql, from: Option<NaiveDate>, to: Bound| {
+        let mut out = Vec::new();
+        if let Some(from) = from {
+            out.push(format!("c.day >= {}", sql.param(Bind::Date(from))));
+        }
+        out.push(match to {
+            Bound::Included(to) => format!("c.day <= {}", sql.param(Bind::Date(to))),
+            Bound::Excluded(to) => format!("c.day < {}", sql.param(Bind::Date(to))),
+        });
+        out
+    };
+    if matches!(shape, Shape::Group(GroupBy::Day, _)) {
+        let table = if filter.legislator.is_some() {
+            "message_counts"
+        } else {
+            "message_count_days"
+        };
+        let mut conditions = common(sql, "c");
+        conditions.extend(days(sql, filter.from, Bound::Included(filter.to)));
+        return format!("FROM {table} c WHERE {}", conditions.join(" AND "));
+    }
+    const COLUMNS: &str =
+        "c.state, c.legislator_id, c.chamber, c.channel, c.template_version, c.count";
+    let Some((first, end)) = whole_months(filter.from, filter.to) else {
+        let mut conditions = common(sql, "c");
+        conditions.extend(days(sql, filter.from, Bound::Included(filter.to)));
+        return format!(
+            "FROM (SELECT {COLUMNS} FROM message_counts c WHERE {}) c",
+            conditions.join(" AND ")
+        );
+    };
+    let mut parts = Vec::new();
+    if let (Some(from), Some(first)) = (filter.from, first) {
+        if from < first {
+            let mut conditions = common(sql, "c");
+            conditions.extend(days(sql, Some(from), Bound::Excluded(first)));
+            parts.push(format!(
+                "SELECT {COLUMNS} FROM message_counts c WHERE {}",
+                conditions.join(" AND ")
+            ));
+        }
+    }
+    let mut conditions = common(sql, "m");
+    if let Some(first) = first {
+        conditions.push(format!("m.month >= {}", sql.param(Bind::Date(first))));
+    }
+    conditions.push(format!("m.month < {}", sql.param(Bind::Date(end))));
+    parts.push(format!(
+        "SELECT m.state, m.legislator_id, m.chamber, m.channel, m.template_version, m.count \
+         FROM message_count_months m WHERE {}",
+        conditions.join(" AND ")
+    ));
+    if end <= filter.to {
+        let mut conditions = common(sql, "c");
+        conditions.extend(days(sql, Some(end), Bound::Included(filter.to)));
+        parts.push(format!(
+            "SELECT {COLUMNS} FROM message_counts c WHERE {}",
+            conditions.join(" AND ")
+        ));
+    }
+    format!("FROM ({}) c", parts.join(" UNION ALL "))
+}
+
+/// The end of a date condition.
+#[derive(Debug, Clone, Copy)]
+enum Bound {
+    Included(NaiveDate),
+    Excluded(NaiveDate),
+}
+
+/// The whole calendar months inside `from..=to` (`from` `None`: since the first), as the first
+/// day of the first of them (`None`: from the first month there is) and the first day after the
+/// last; `None` when the range holds no whole month.
+fn whole_months(from: Option<NaiveDate>, to: NaiveDate) -> Option<(Option<NaiveDate>, NaiveDate)> {
+    let next_month = |d: NaiveDate| {
+        let first = month_of(d);
+        first.checked_add_months(chrono::Months::new(1))
+    };
+    let first = match from {
+        None => None,
+        Some(from) if from.day() == 1 => Some(from),
+        Some(from) => Some(next_month(from)?),
+    };
+    let end = match to.succ_opt() {
+        Some(after) if after.day() == 1 => after,
+        _ => month_of(to),
+    };
+    match first {
+        Some(first) if first >= end => None,
+        _ => Some((first, end)),
+    }
+}
+
 fn build(campaign: i64, filter: &ReachFilter, shape: Shape) -> Sql {
     let mut sql = Sql {
         text: String::new(),
         binds: Vec::new(),
     };
-    let mut conditions = vec![format!(
-        "c.campaign_id = {}",
-        sql.param(Bind::Int(campaign))
-    )];
-    if let Some(from) = filter.from {
-        conditions.push(format!("c.day >= {}", sql.param(Bind::Date(from))));
-    }
-    conditions.push(format!("c.day <= {}", sql.param(Bind::Date(filter.to))));
-    if let Some(state) = filter.state {
-        let p = sql.param(Bind::Text(state.as_str().to_string()));
-        conditions.push(format!("c.state = {p}"));
-    }
-    if let Some(chamber) = filter.chamber {
-        let p = sql.param(Bind::Text(chamber.as_str().to_string()));
-        conditions.push(format!("c.chamber = {p}"));
-    }
-    if let Some(channel) = filter.channel {
-        let p = sql.param(Bind::Text(channel.as_str().to_string()));
-        conditions.push(format!("c.channel = {p}"));
-    }
-    if let Some(legislator) = &filter.legislator {
-        let p = sql.param(Bind::Text(legislator.clone()));
-        conditions.push(format!("c.legislator_id = {p}"));
-    }
-    let filtered = format!("FROM message_counts c WHERE {}", conditions.join(" AND "));
+    let filtered = source(&mut sql, campaign, filter, shape);
     let simple = |key_text: &str, key_num: &str, group: &str, offices: &str| {
         format!(
             "SELECT {key_text} AS key_text, {key_num} AS key_num, {NO_OFFICE}, {SUMS}, {offices} \
