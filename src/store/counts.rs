@@ -218,7 +218,8 @@ impl Store {
         Ok(Some(total.unwrap_or(0)))
     }
 
-    /// A campaign's counts summed by state and channel, or `None` for an unknown campaign.
+    /// A campaign's counts summed by state and channel (from the month roll-up: a public
+    /// endpoint must not read every count row), or `None` for an unknown campaign.
     pub async fn count_totals(
         &self,
         slug: &str,
@@ -227,7 +228,8 @@ impl Store {
             let Some(id) = campaign_id(pool, slug).await? else { return Ok(None) };
             // SUM is NUMERIC on PostgreSQL: cast so both databases give a 64-bit integer.
             sqlx::query_as(
-                "SELECT state, channel, CAST(SUM(count) AS BIGINT) AS total FROM message_counts \
+                "SELECT state, channel, CAST(SUM(count) AS BIGINT) AS total \
+                 FROM message_count_months \
                  WHERE campaign_id = $1 GROUP BY state, channel ORDER BY state, channel",
             )
             .bind(id)
