@@ -210,6 +210,19 @@ async fn measure(backend: &str, app: &TestApp) -> Vec<String> {
         .await;
         parts.push(format!("{} {ms:.0}", group.as_str()));
     }
+    let one = ReachFilter {
+        legislator: Some("office-7".into()),
+        ..all.clone()
+    };
+    let office = time_ms(|| async {
+        app.store
+            .reach(SLUG, &one, GroupBy::Day, None)
+            .await
+            .expect("reach")
+            .expect("campaign");
+    })
+    .await;
+    parts.push(format!("one office by day {office:.0}"));
     let summary = time_ms(|| async {
         app.store
             .reach_summary(SLUG, &all)

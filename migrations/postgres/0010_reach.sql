@@ -16,6 +16,9 @@ ALTER TABLE message_counts DROP CONSTRAINT message_counts_pkey;
 ALTER TABLE message_counts
     ADD PRIMARY KEY (campaign_id, day, state, legislator_id, channel, template_version);
 
+-- One office's daily series (the legislator's page in the reach reports).
+CREATE INDEX message_counts_by_office ON message_counts (campaign_id, legislator_id, day);
+
 -- What a count needs that the rows it is counted from did not carry.
 ALTER TABLE draft_links ADD COLUMN chamber TEXT NOT NULL DEFAULT 'unknown';
 ALTER TABLE draft_links ADD COLUMN template_version BIGINT NOT NULL DEFAULT 0;

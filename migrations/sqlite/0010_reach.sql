@@ -31,6 +31,9 @@ INSERT INTO message_counts_new
 DROP TABLE message_counts;
 ALTER TABLE message_counts_new RENAME TO message_counts;
 
+-- One office's daily series (the legislator's page in the reach reports).
+CREATE INDEX message_counts_by_office ON message_counts (campaign_id, legislator_id, day);
+
 -- What a count needs that the rows it is counted from did not carry.
 ALTER TABLE draft_links ADD COLUMN chamber TEXT NOT NULL DEFAULT 'unknown';
 ALTER TABLE draft_links ADD COLUMN template_version BIGINT NOT NULL DEFAULT 0;
