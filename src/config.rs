@@ -26,7 +26,17 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     pub outbox: OutboxSettings,
     pub staff: StaffSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Clients (CIDR list, as `server.trusted_proxies`) that may read `/metrics`.
+    pub allow: Networks,
+    /// A bearer token that opens `/metrics` from anywhere; empty: no token access.
+    pub token: SecretString,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -159,17 +169,21 @@ pub struct ServerSettings {
 }
 
 /// A list of networks (CIDR, or single addresses), from a TOML list or a comma-separated
-/// string (`ADVOCATE__SERVER__TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
+/// string (`ADVOCATE__SERVER__TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`): `server.trusted_proxies`
+/// and `metrics.allow`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<ipnet::IpNet>);
+pub struct Networks(Vec<ipnet::IpNet>);
 
-impl TrustedProxies {
+/// The load balancers and reverse proxies whose forwarding headers are believed.
+pub type TrustedProxies = Networks;
+
+impl Networks {
     /// Parses a comma-separated list; a bare address is a /32 (or /128) network.
-    pub fn parse(raw: &str) -> Result<TrustedProxies, String> {
+    pub fn parse(raw: &str) -> Result<Networks, String> {
         Self::parse_all(raw.split(','))
     }
 
-    fn parse_all<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<TrustedProxies, String> {
+    fn parse_all<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Networks, String> {
         let mut nets = Vec::new();
         for item in items.into_iter().map(str::trim).filter(|i| !i.is_empty()) {
             let net = match item.parse::<ipnet::IpNet>() {
@@ -181,10 +195,10 @@ impl TrustedProxies {
             };
             nets.push(net.trunc());
         }
-        Ok(TrustedProxies(nets))
+        Ok(Networks(nets))
     }
 
-    /// Whether `ip` is one of the trusted proxies.
+    /// Whether `ip` lies in one of the networks.
     pub fn contains(&self, ip: std::net::IpAddr) -> bool {
         let ip = canonical(ip);
         self.0.iter().any(|net| net.contains(&ip))
@@ -203,7 +217,7 @@ pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
     }
 }
 
-impl<'de> Deserialize<'de> for TrustedProxies {
+impl<'de> Deserialize<'de> for Networks {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -211,11 +225,12 @@ impl<'de> Deserialize<'de> for TrustedProxies {
             One(String),
             Many(Vec<String>),
         }
+        // The configuration loader adds the key to the message.
         let parsed = match Raw::deserialize(de)? {
-            Raw::One(s) => TrustedProxies::parse(&s),
-            Raw::Many(list) => TrustedProxies::parse_all(list.iter().map(String::as_str)),
+            Raw::One(s) => Networks::parse(&s),
+            Raw::Many(list) => Networks::parse_all(list.iter().map(String::as_str)),
         };
-        parsed.map_err(|e| serde::de::Error::custom(format!("server.trusted_proxies: {e}")))
+        parsed.map_err(serde::de::Error::custom)
     }
 }
 
@@ -639,6 +654,46 @@ mod tests {
             Settings::load_with_env(None, env(&[("ADVOCATE__SMTP__URL", "smtp://127.0.0.1")]))
                 .expect_err("no sender");
         assert!(err.to_string().contains("smtp.from_address"), "{err}");
+    }
+
+    #[test]
+    fn network_lists_parse_and_a_bad_one_names_its_key() {
+        let s = Settings::load_with_env(None, env(&[])).expect("defaults");
+        assert!(s.metrics.allow.contains("127.0.0.1".parse().expect("ip")));
+        assert!(s.metrics.allow.contains("::1".parse().expect("ip")));
+        assert!(s
+            .metrics
+            .allow
+            .contains("::ffff:127.0.0.1".parse().expect("ip")));
+        assert!(!s.metrics.allow.contains("10.0.0.1".parse().expect("ip")));
+        assert!(s.metrics.token.expose_secret().is_empty());
+
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ADVOCATE__METRICS__ALLOW", "10.0.0.0/8, 192.0.2.7"),
+                ("ADVOCATE__METRICS__TOKEN", "s3cret"),
+            ]),
+        )
+        .expect("valid");
+        assert!(s.metrics.allow.contains("10.1.2.3".parse().expect("ip")));
+        assert!(s.metrics.allow.contains("192.0.2.7".parse().expect("ip")));
+        assert!(!s.metrics.allow.contains("127.0.0.1".parse().expect("ip")));
+        assert!(!format!("{s:?}").contains("s3cret"));
+
+        for (key, named) in [
+            ("ADVOCATE__METRICS__ALLOW", "metrics.allow"),
+            (
+                "ADVOCATE__SERVER__TRUSTED_PROXIES",
+                "server.trusted_proxies",
+            ),
+        ] {
+            let err = Settings::load_with_env(None, env(&[(key, "10.0.0.0/8,nowhere")]))
+                .expect_err("invalid");
+            let msg = err.to_string();
+            assert!(msg.contains(named), "{key}: {msg}");
+            assert!(msg.contains("nowhere"), "{key}: {msg}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! file), `civic` (address -> legislators), `messages` (templates, compose, drafts, the
 //! supporter flow), `outbox` (sending), `stats`, `limits`, `store` (the database seam), `web`
 //! (the API, the supporters' site and the staff area), `startup` (server wiring), `config`,
-//! `telemetry`, `cli`.
+//! `telemetry`, `meters` (Prometheus metrics), `cli`.
 
 pub mod civic;
 pub mod cli;
@@ -13,6 +13,7 @@ pub mod directory;
 pub mod domain;
 pub mod limits;
 pub mod messages;
+pub mod meters;
 pub mod outbox;
 pub mod scorecard;
 pub mod staff;

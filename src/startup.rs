@@ -120,6 +120,8 @@ impl Application {
     /// Connects and migrates the database, seeds it when empty, and binds the listener
     /// (port 0 picks a free port, as tests do).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        // The process's metrics recorder (one for every application in the process).
+        crate::meters::handle();
         let store = open_store(&settings).await?;
         seed_if_empty(&store, &settings).await?;
         crate::messages::seed_templates(&store)
@@ -246,6 +248,7 @@ fn run(
         }
         App::new()
             .app_data(state.clone())
+            .wrap(from_fn(web::metrics::track))
             .wrap(headers)
             .wrap(from_fn(request_id_header))
             .wrap(TracingLogger::<crate::telemetry::RouteSpan>::new())

@@ -13,6 +13,7 @@ use super::{Accuracy, Choice, Lookup};
 use crate::config::{CivicProvider, CivicSettings};
 use crate::directory::{Chamber, Legislator};
 use crate::domain::{Address, StateCode, Zip};
+use crate::meters::{self, LookupOutcome};
 use crate::store::lookup_cache::{CachedChoice, CachedLookup};
 use crate::store::{Store, StoreError};
 use anyhow::Context;
@@ -20,6 +21,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The `provider` label of lookups answered by the ZIP crosswalk.
+const ZIP_CROSSWALK: &str = "zip";
 /// The most legislators a supporter may pick by hand.
 const MAX_MANUAL: usize = 12;
 
@@ -121,13 +124,16 @@ impl Locator {
             if let Some(hit) = self.cache.get(hash).await {
                 if let Some(found) = self.answer_from_cache(hit, address).await? {
                     tracing::debug!("lookup answered from the cache");
+                    meters::lookup_cache_hit();
                     return Ok(found);
                 }
             }
         }
         let mut no_match = false;
         for provider in &self.providers {
-            match provider.locate(address).await {
+            let located = provider.locate(address).await;
+            meters::lookup(provider.name(), outcome_of(&located));
+            match located {
                 Ok(Located::Divisions {
                     state,
                     zip,
@@ -350,8 +356,15 @@ impl Locator {
         zip: &Zip,
         mut warnings: Vec<String>,
     ) -> Result<Lookup, LookupError> {
-        let districts = self.directory.zip_districts(zip).await?;
+        let districts = match self.directory.zip_districts(zip).await {
+            Ok(districts) => districts,
+            Err(err) => {
+                meters::lookup(ZIP_CROSSWALK, LookupOutcome::Error);
+                return Err(err.into());
+            }
+        };
         let Some(&(first_state, _)) = districts.first() else {
+            meters::lookup(ZIP_CROSSWALK, LookupOutcome::NoMatch);
             return Err(LookupError::NoMatch(format!(
                 "We do not know the ZIP code {zip}. Please check it, or enter your full street \
                  address."
@@ -386,6 +399,14 @@ impl Locator {
             }
         }
         let targets = self.federal_targets(&divisions).await?;
+        meters::lookup(
+            ZIP_CROSSWALK,
+            if choices.len() > 1 {
+                LookupOutcome::Ambiguous
+            } else {
+                LookupOutcome::Matched
+            },
+        );
         if states.len() > 1 {
             let names: Vec<String> = states.iter().map(|s| s.name().to_string()).collect();
             warnings.push(format!(
@@ -444,6 +465,16 @@ impl Locator {
         dedupe_by_id(&mut targets);
         sort_targets(&mut targets);
         Ok(targets)
+    }
+}
+
+/// How a provider's answer counts in [`meters::lookup`].
+fn outcome_of<E>(located: &Result<Located, E>) -> LookupOutcome {
+    match located {
+        Ok(Located::Divisions { .. }) => LookupOutcome::Matched,
+        Ok(Located::Ambiguous(candidates)) if !candidates.is_empty() => LookupOutcome::Ambiguous,
+        Ok(Located::Ambiguous(_)) | Ok(Located::NoMatch) => LookupOutcome::NoMatch,
+        Err(_) => LookupOutcome::Error,
     }
 }
 

@@ -43,6 +43,27 @@ pub enum MailStatus {
     Failed,
 }
 
+impl MailStatus {
+    pub const ALL: [MailStatus; 5] = [
+        MailStatus::Held,
+        MailStatus::Queued,
+        MailStatus::Sending,
+        MailStatus::Sent,
+        MailStatus::Failed,
+    ];
+
+    /// The stored (and serialised) name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MailStatus::Held => "held",
+            MailStatus::Queued => "queued",
+            MailStatus::Sending => "sending",
+            MailStatus::Sent => "sent",
+            MailStatus::Failed => "failed",
+        }
+    }
+}
+
 /// Where a submission is: waiting for the link in the confirmation email, or confirmed (its
 /// messages queued).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Type)]

@@ -19,6 +19,17 @@ pub enum Delivery {
     Permanent(String),
 }
 
+impl Delivery {
+    /// The `result` label of the SMTP send latency: `accepted`, `temporary` or `permanent`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Delivery::Accepted => "accepted",
+            Delivery::Temporary(_) => "temporary",
+            Delivery::Permanent(_) => "permanent",
+        }
+    }
+}
+
 /// Checks an `smtp.url`: lettre's URL form, with TLS (implicit, or STARTTLS required) unless the
 /// host is a loopback address.
 pub fn check_url(raw: &str) -> Result<(), String> {
@@ -101,14 +112,17 @@ impl Mailer {
     pub async fn send(&self, message: Message) -> Delivery {
         // A little beyond the per-command bound, so lettre's own timeout reports first.
         let bound = self.timeout + Duration::from_secs(1);
-        match tokio::time::timeout(bound, self.transport.send(message)).await {
+        let started = std::time::Instant::now();
+        let delivery = match tokio::time::timeout(bound, self.transport.send(message)).await {
             Err(_) => Delivery::Temporary(format!(
                 "no answer from the mail server within {} seconds",
                 bound.as_secs()
             )),
             Ok(Ok(_)) => Delivery::Accepted,
             Ok(Err(err)) => classify(&err),
-        }
+        };
+        crate::meters::smtp_send(delivery.as_str(), started.elapsed());
+        delivery
     }
 }
 

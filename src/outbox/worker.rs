@@ -244,6 +244,11 @@ impl Worker {
                             Outcome::Retry { .. } => pass.retrying += 1,
                             Outcome::Failed { .. } => pass.failed += 1,
                         }
+                        crate::meters::send(match outcome {
+                            Outcome::Sent => "sent",
+                            Outcome::Retry { .. } => "retry",
+                            Outcome::Failed { .. } => "failed",
+                        });
                     }
                 }
                 // The leases run out and the mails are tried again.

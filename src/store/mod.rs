@@ -242,6 +242,14 @@ impl Store {
         Ok(())
     }
 
+    /// The pool's connections: (in use, idle), as the pool sees them now.
+    pub fn pool_connections(&self) -> (u32, u32) {
+        on_pool!(self, pool => {
+            let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+            (pool.size().saturating_sub(idle), idle)
+        })
+    }
+
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }

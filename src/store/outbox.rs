@@ -571,6 +571,15 @@ impl Store {
         }))
     }
 
+    /// How many mails are in each status (statuses with none are left out).
+    pub async fn mails_by_status(&self) -> Result<Vec<(MailStatus, i64)>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// Deletes unconfirmed submissions past their expiry (with their mails), and removes the
     /// text, names and addresses of mails finished before `text_cutoff`, then the supporter's
     /// name and email from confirmed submissions with nothing left to send and confirmed before

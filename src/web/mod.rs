@@ -3,7 +3,8 @@
 //! - [`api`]: JSON under `/api/v1` (one file per resource) and the OpenAPI document;
 //! - [`site`]: the supporters' pages (each handler beside its view model);
 //! - [`staff`]: the staff workspace under `/staff`, with its own middleware;
-//! - [`health`]: `/healthz`, `/readyz`.
+//! - [`health`]: `/healthz`, `/readyz`;
+//! - [`metrics`]: `/metrics` (Prometheus) and the middleware that counts every request.
 //!
 //! Handlers parse input into domain types ([`extract`]), call one function, and render
 //! ([`respond`], askama); failures become responses in one place ([`error`]).
@@ -12,6 +13,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 mod health;
+pub mod metrics;
 pub mod respond;
 pub mod site;
 pub mod staff;
@@ -83,6 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
                 }),
         );
     health::configure(cfg);
+    metrics::configure(cfg);
     api::configure(cfg);
     staff::configure(cfg);
     site::configure(cfg);

@@ -7,6 +7,7 @@ mod directory;
 mod health;
 mod mailbox;
 mod messages;
+mod metrics;
 mod openapi;
 mod pages;
 mod reach_store;

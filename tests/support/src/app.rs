@@ -201,6 +201,15 @@ impl TestApp {
         self.get_json("/healthz").await
     }
 
+    /// `GET /metrics` with `headers` (`Authorization`, `X-Forwarded-For`, ...).
+    pub async fn metrics_with(&self, headers: &[(&str, &str)]) -> Response {
+        let mut req = self.client.get(self.url("/metrics"));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.send().await.expect("request sent")
+    }
+
     pub async fn readyz(&self) -> (u16, Value) {
         self.get_json("/readyz").await
     }
