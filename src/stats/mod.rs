@@ -3,6 +3,15 @@
 //! Counts hold no personal data and outlive the messages they count. They are incremented by the
 //! store (`Store::count_message`, one upsert per event): when a draft link is followed (see
 //! `messages::drafts`) and, once sending exists, when the SMTP server accepts a message.
+//!
+//! [`counter`]: the public counter (total, last 24 hours, goal); [`public`]: how a
+//! per-legislator figure is shown in public ("fewer than 5").
+
+pub mod counter;
+pub mod public;
+
+pub use counter::{parse_goal, thousands, Counter, GoalError, MAX_GOAL};
+pub use public::{office_figure, MIN_PUBLIC_OFFICE_COUNT};
 
 use crate::domain::{ParseEnumError, StateCode};
 use crate::store::{Store, StoreError};
