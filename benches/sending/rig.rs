@@ -263,6 +263,8 @@ impl DeliveryRig {
                     name: m.name.clone(),
                     title: m.title.clone(),
                     state: StateCode::parse("MA").expect("MA"),
+                    chamber: advocate::directory::Chamber::StateUpper,
+                    district: "1".into(),
                     audience: Audience::State,
                     to: Some(EmailAddress::parse(&m.to).expect("office email")),
                     contact_form: None,

@@ -4,9 +4,10 @@
 use super::template::{with_compiled, Audience, MergeFields, MessageTemplate, RenderError};
 use super::MessageError;
 use crate::civic::Lookup;
-use crate::directory::Legislator;
+use crate::directory::{Chamber, Legislator};
 use crate::domain::{Body, City, EmailAddress, StateCode, Subject, SupporterName};
 use crate::scorecard::CampaignDoc;
+use crate::store::Office;
 use std::collections::BTreeMap;
 
 /// Who is writing. The email address is not used in a draft; it is where the service's own
@@ -81,6 +82,9 @@ pub struct Draft {
     pub name: String,
     pub title: String,
     pub state: StateCode,
+    /// The office's chamber and district, as the lookup gave them (counted with the message).
+    pub chamber: Chamber,
+    pub district: String,
     pub audience: Audience,
     /// The office's email address, when the directory has a plain one.
     pub to: Option<EmailAddress>,
@@ -95,6 +99,20 @@ pub struct Draft {
     pub scorecard_revision: Option<i64>,
     /// True when the subject or text differs from what the template made.
     pub edited: bool,
+}
+
+impl Draft {
+    /// The office the message is written to, as reach reports name it.
+    pub fn office(&self) -> Office {
+        Office {
+            legislator_id: self.target_id.clone(),
+            state: self.state,
+            chamber: self.chamber,
+            district: self.district.clone(),
+            name: self.name.clone(),
+            title: self.title.clone(),
+        }
+    }
 }
 
 /// Keeps only the lookup's targets the supporter asked for, in the lookup's order. An id that
@@ -184,6 +202,8 @@ fn draft(
         name: legislator.name.clone(),
         title: legislator.title.clone(),
         state: legislator.state,
+        chamber: legislator.chamber,
+        district: legislator.district.clone(),
         audience: template.audience,
         to: legislator
             .email
@@ -208,7 +228,6 @@ fn web_url(raw: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::civic::Accuracy;
-    use crate::directory::Chamber;
     use crate::messages::template::builtin;
 
     fn doc() -> CampaignDoc {

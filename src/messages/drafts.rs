@@ -126,6 +126,7 @@ pub async fn issue(
     now: DateTime<Utc>,
 ) -> Result<Option<Vec<IssuedDraft>>, StoreError> {
     let mut rows = Vec::new();
+    let offices: Vec<_> = drafts.iter().map(Draft::office).collect();
     let mut issued = Vec::with_capacity(drafts.len());
     for draft in drafts {
         let direct = direct_links(&draft);
@@ -138,7 +139,9 @@ pub async fn issue(
                     draft_id: draft_id.clone(),
                     state: draft.state,
                     legislator_id: draft.target_id.clone(),
+                    chamber: draft.chamber,
                     channel,
+                    template_version: draft.template_version,
                     target_url,
                 });
                 format!("/r/{token}")
@@ -153,7 +156,7 @@ pub async fn issue(
         issued.push(IssuedDraft { draft, links });
     }
     let stored = store
-        .insert_draft_links(slug, &rows, now, now + DRAFT_LINK_TTL)
+        .insert_draft_links(slug, &rows, &offices, now, now + DRAFT_LINK_TTL)
         .await?;
     Ok(stored.then_some(issued))
 }

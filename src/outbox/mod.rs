@@ -362,7 +362,7 @@ impl Outbox {
             message_id: mail::message_id(&confirmation_id, from),
             id: confirmation_id,
             kind: MailKind::Confirmation,
-            legislator_id: None,
+            office: None,
             recipient_name: supporter_name.to_string(),
             recipient_title: "you".to_string(),
             to_address: supporter.email.as_str().to_string(),
@@ -379,7 +379,7 @@ impl Outbox {
                 message_id: mail::message_id(&mail_id, from),
                 id: mail_id,
                 kind: MailKind::Message,
-                legislator_id: Some(d.target_id.clone()),
+                office: Some(d.office()),
                 recipient_name: d.name.clone(),
                 recipient_title: d.title.clone(),
                 to_address: d

@@ -95,17 +95,19 @@ mod tests {
             draft_id: token.into(),
             state: StateCode::parse("MA").expect("state"),
             legislator_id: "x".into(),
+            chamber: crate::directory::Chamber::StateUpper,
             channel: Channel::DraftEmail,
+            template_version: 1,
             target_url: "mailto:office@example.org?body=text".into(),
         };
         let slug = &doc.campaign.slug;
         let day = chrono::Duration::days(1);
         assert!(store
-            .insert_draft_links(slug, &[link("old")], now - day * 2, now - day)
+            .insert_draft_links(slug, &[link("old")], &[], now - day * 2, now - day)
             .await
             .expect("store"));
         assert!(store
-            .insert_draft_links(slug, &[link("new")], now, now + day)
+            .insert_draft_links(slug, &[link("new")], &[], now, now + day)
             .await
             .expect("store"));
         let settings = Settings::load_with_env(None, Vec::new()).expect("defaults");

@@ -61,21 +61,16 @@ pub async fn counter(
     let Some((total, goal)) = store.counter_figures(slug).await? else {
         return Ok(None);
     };
-    let last_24h = messages_since(store, slug, now - Duration::hours(24)).await?;
+    // The current hour and the 23 before it: counts are kept per hour.
+    let last_24h = store
+        .messages_since(slug, now - Duration::hours(23))
+        .await?
+        .unwrap_or(0);
     Ok(Some(Counter {
         total,
         last_24h,
         goal,
     }))
-}
-
-/// INTERIM: `Store::messages_since` (the hourly counts) is not merged yet.
-async fn messages_since(
-    _store: &Store,
-    _slug: &str,
-    _since: DateTime<Utc>,
-) -> Result<i64, StoreError> {
-    Ok(0)
 }
 
 /// `n` with a comma between each group of three digits: 12345 -> "12,345", -1000 -> "-1,000".

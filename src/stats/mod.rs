@@ -1,18 +1,20 @@
 //! Campaign reach: how many messages were sent or drafted, by state, legislator, day and channel.
 //!
-//! Counts hold no personal data and outlive the messages they count. They are incremented by the
-//! store (`Store::count_message`, one upsert per event): when a draft link is followed (see
-//! `messages::drafts`) and, once sending exists, when the SMTP server accepts a message.
+//! Counts hold no personal data and outlive the messages they count. The store increments them
+//! (one upsert per office and channel) when a draft link is first followed (see
+//! `messages::drafts`) and when the SMTP server accepts a message (the outbox).
 //!
 //! [`counter`]: the public counter (total, last 24 hours, goal); [`public`]: how a
 //! per-legislator figure is shown in public ("fewer than 5").
 
 pub mod counter;
 pub mod public;
+pub mod reach;
 
 pub use counter::{parse_goal, thousands, Counter, GoalError, MAX_GOAL};
 pub use public::{office_figure, MIN_PUBLIC_OFFICE_COUNT};
 
+use crate::directory::Chamber;
 use crate::domain::{ParseEnumError, StateCode};
 use crate::store::{Store, StoreError};
 use serde::Serialize;
@@ -53,13 +55,18 @@ impl Channel {
     }
 }
 
-/// One stored count: messages to one legislator on one (UTC) day through one channel.
+/// One stored count: messages to one legislator on one (UTC) day through one channel, written
+/// from one version of the audience's template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CountRow {
     pub state: StateCode,
     pub legislator_id: String,
+    /// `None` for rows counted before the chamber was recorded, of offices no longer known.
+    pub chamber: Option<Chamber>,
     pub day: chrono::NaiveDate,
     pub channel: Channel,
+    /// 0: counted before versions were recorded.
+    pub template_version: i64,
     pub count: i64,
 }
 

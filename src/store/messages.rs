@@ -1,9 +1,10 @@
 //! Message templates (versioned per campaign and audience) and the short-lived draft links behind
 //! the counting redirect. Times are Unix seconds.
 
-use super::counts::INCREMENT;
+use super::counts::{record_count, record_office, Office};
 use super::staff::append_audit;
 use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
+use crate::directory::Chamber;
 use crate::domain::StateCode;
 use crate::messages::{Audience, MessageTemplate, TemplateText, TemplateVersion, SEED_AUTHOR};
 use crate::staff::NewAudit;
@@ -28,13 +29,23 @@ pub struct NewDraftLink {
     pub draft_id: String,
     pub state: StateCode,
     pub legislator_id: String,
+    pub chamber: Chamber,
     pub channel: Channel,
+    /// The version of the audience's template the message was written from.
+    pub template_version: i64,
     /// Where the link leads. Holds the message, so it is purged with the row.
     pub target_url: String,
 }
 
 // The target URL carries a supporter's message and name: never print it.
-opaque_debug!(NewDraftLink, state, legislator_id, channel);
+opaque_debug!(
+    NewDraftLink,
+    state,
+    legislator_id,
+    chamber,
+    channel,
+    template_version
+);
 
 /// What following a draft link found.
 #[derive(Clone, PartialEq, Eq)]
@@ -66,7 +77,9 @@ struct LinkRow {
     campaign_id: i64,
     state: String,
     legislator_id: String,
+    chamber: String,
     channel: String,
+    template_version: i64,
     target_url: String,
 }
 
@@ -270,12 +283,13 @@ impl Store {
     }
 
     /// Stores draft links that expire at `expires_at` (the scheduled purge deletes them, and the
-    /// message text they hold, after that). Returns false (storing nothing) for an unknown
-    /// campaign.
+    /// message text they hold, after that), and the offices they are written to (for reach
+    /// reports). Returns false (storing nothing) for an unknown campaign.
     pub async fn insert_draft_links(
         &self,
         slug: &str,
         links: &[NewDraftLink],
+        offices: &[Office],
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
@@ -286,20 +300,25 @@ impl Store {
             for link in links {
                 sqlx::query(
                     "INSERT INTO draft_links (token_hash, draft_id, campaign_id, state, \
-                     legislator_id, channel, target_url, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     legislator_id, chamber, channel, template_version, target_url, created_at, \
+                     expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(&link.token_hash)
                 .bind(&link.draft_id)
                 .bind(id)
                 .bind(link.state.as_str())
                 .bind(&link.legislator_id)
+                .bind(link.chamber.as_str())
                 .bind(link.channel.as_str())
+                .bind(link.template_version)
                 .bind(&link.target_url)
                 .bind(now.timestamp())
                 .bind(expires_at.timestamp())
                 .execute(&mut *tx)
                 .await?;
+            }
+            for office in offices {
+                record_office!(tx, office, now.timestamp());
             }
             Ok(true)
         })
@@ -315,7 +334,8 @@ impl Store {
     ) -> Result<Option<FollowedLink>, StoreError> {
         let found = in_transaction!(self, tx => {
             let row: Option<LinkRow> = sqlx::query_as(
-                "SELECT draft_id, campaign_id, state, legislator_id, channel, target_url \
+                "SELECT draft_id, campaign_id, state, legislator_id, chamber, channel, \
+                 template_version, target_url \
                  FROM draft_links WHERE token_hash = $1 AND expires_at > $2",
             )
             .bind(token_hash)
@@ -337,15 +357,17 @@ impl Store {
                     .rows_affected()
                         > 0;
                     if first {
-                        sqlx::query(INCREMENT)
-                            .bind(row.campaign_id)
-                            .bind(&row.state)
-                            .bind(&row.legislator_id)
-                            .bind(now.date_naive())
-                            .bind(&row.channel)
-                            .bind(1_i64)
-                            .execute(&mut *tx)
-                            .await?;
+                        record_count!(
+                            tx,
+                            row.campaign_id,
+                            row.state.as_str(),
+                            row.legislator_id.as_str(),
+                            row.chamber.as_str(),
+                            row.channel.as_str(),
+                            row.template_version,
+                            1,
+                            now
+                        );
                     }
                     Ok(Some((row, first)))
                 }

@@ -10,13 +10,16 @@ mod directory;
 pub mod lookup_cache;
 mod messages;
 mod outbox;
+mod reach;
 mod scorecards;
 mod staff;
 
 pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::{GoalChange, ImportBy, ImportReport};
+pub use counts::{CountEvent, Office};
 pub use messages::{FollowedLink, NewDraftLink, NewTemplateVersion};
 pub use outbox::{ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted};
+pub use reach::ReachStream;
 pub use scorecards::{NewRevision, StateSave};
 // The outbox's domain types, where tests and benches have always imported them from.
 pub use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome};

@@ -5,18 +5,23 @@
 //! `FOR UPDATE SKIP LOCKED`, so workers never wait on each other; SQLite has one writer at a
 //! time, so the same `UPDATE ... RETURNING` runs under `BEGIN IMMEDIATE` and is atomic.
 
-use super::counts::INCREMENT;
+use super::counts::{record_count, record_office, Office};
 use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
 use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome, SubmissionStatus};
 use crate::stats::Channel;
+
+/// What a sent message is counted by: campaign id, state, legislator id, chamber, template
+/// version.
+type CountKey = (i64, String, String, String, i64);
 
 /// A mail to write with its submission.
 #[derive(Clone)]
 pub struct NewMail {
     pub id: String,
     pub kind: MailKind,
-    pub legislator_id: Option<String>,
+    /// The office a message is written to (none for the confirmation).
+    pub office: Option<Office>,
     pub recipient_name: String,
     pub recipient_title: String,
     pub to_address: String,
@@ -257,14 +262,15 @@ impl Store {
                     "INSERT INTO outbox (id, submission_id, kind, position, legislator_id, \
                      recipient_name, recipient_title, to_address, from_name, reply_to, subject, \
                      body, message_id, template_version, status, next_attempt_at, created_at, \
-                     scorecard_revision) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                     scorecard_revision, chamber) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18, $19)",
                 )
                 .bind(&mail.id)
                 .bind(&new.id)
                 .bind(mail.kind)
                 .bind(position as i64)
-                .bind(&mail.legislator_id)
+                .bind(mail.office.as_ref().map(|o| o.legislator_id.as_str()))
                 .bind(&mail.recipient_name)
                 .bind(&mail.recipient_title)
                 .bind(&mail.to_address)
@@ -278,8 +284,12 @@ impl Store {
                 .bind(due)
                 .bind(new.created_at)
                 .bind(mail.scorecard_revision)
+                .bind(mail.office.as_ref().map(|o| o.chamber.as_str()))
                 .execute(&mut *tx)
                 .await?;
+                if let Some(office) = &mail.office {
+                    record_office!(tx, office, new.created_at);
+                }
             }
             Ok(Submitted::Created)
         })
@@ -430,8 +440,7 @@ impl Store {
         outcomes: &[(String, Outcome)],
         now: i64,
     ) -> Result<Vec<bool>, StoreError> {
-        let day = chrono::DateTime::from_timestamp(now, 0)
-            .map(|t| t.date_naive())
+        let at = chrono::DateTime::from_timestamp(now, 0)
             .ok_or_else(|| StoreError::Invalid(format!("time {now} is out of range")))?;
         // Sent mails (nearly all) are recorded with one statement, and counted with one upsert
         // per legislator; retries and failures one by one.
@@ -453,7 +462,8 @@ impl Store {
         // The mails a lost lease kept out are not among those marked: placeholders per mark.
         let targets = |marked: usize| {
             format!(
-                "SELECT s.campaign_id, s.state, o.legislator_id FROM outbox o \
+                "SELECT s.campaign_id, s.state, o.legislator_id, \
+                 COALESCE(o.chamber, 'unknown'), COALESCE(o.template_version, 0) FROM outbox o \
                  JOIN submissions s ON s.id = o.submission_id \
                  WHERE o.kind = 'message' AND o.legislator_id IS NOT NULL AND o.id IN ({})",
                 (0..marked)
@@ -472,26 +482,28 @@ impl Store {
                 let marked: Vec<String> = query.fetch_all(&mut *tx).await?;
                 if !marked.is_empty() {
                     let targets = targets(marked.len());
-                    let mut query = sqlx::query_as::<_, (i64, String, String)>(&targets);
+                    let mut query = sqlx::query_as::<_, CountKey>(&targets);
                     for id in &marked {
                         query = query.bind(id.as_str());
                     }
                     let rows = query.fetch_all(&mut *tx).await?;
-                    let mut per_target: std::collections::BTreeMap<(i64, String, String), i64> =
+                    let mut per_target: std::collections::BTreeMap<CountKey, i64> =
                         std::collections::BTreeMap::new();
                     for row in rows {
                         *per_target.entry(row).or_default() += 1;
                     }
-                    for ((campaign, state, legislator), n) in per_target {
-                        sqlx::query(INCREMENT)
-                            .bind(campaign)
-                            .bind(state)
-                            .bind(legislator)
-                            .bind(day)
-                            .bind(Channel::Sent.as_str())
-                            .bind(n)
-                            .execute(&mut *tx)
-                            .await?;
+                    for ((campaign, state, legislator, chamber, version), n) in per_target {
+                        record_count!(
+                            tx,
+                            campaign,
+                            state.as_str(),
+                            legislator.as_str(),
+                            chamber.as_str(),
+                            Channel::Sent.as_str(),
+                            version,
+                            n,
+                            at
+                        );
                     }
                 }
                 recorded.extend(marked);

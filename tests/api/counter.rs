@@ -3,14 +3,17 @@
 //! `/staff/campaigns/{slug}/counter` (editors; audited; bad input refused, nothing changed).
 //! On the test's database (SQLite or PostgreSQL).
 
+use advocate::directory::Chamber;
 use advocate::domain::StateCode;
 use advocate::staff::{AuditFilter, Role};
 use advocate::stats::Channel;
+use advocate::store::CountEvent;
 use advocate_test_support::staff::{signed_in, Signed};
 use advocate_test_support::{
     boston_app, ids, location, message_request, spawn_app, status_and_text, TestApp, SLUG,
 };
 use reqwest::Response;
+use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
 const COUNTER: &str = "/api/v1/campaigns/end-qualified-immunity/counter";
@@ -74,17 +77,22 @@ fn svg_number(svg: &str, id: &str, attr: &str) -> Option<f64> {
     re.captures(svg).map(|c| c[1].parse().expect("a number"))
 }
 
-async fn count(app: &TestApp, n: usize) {
-    let ma = StateCode::parse("MA").expect("MA");
-    let day = chrono::Utc::now().date_naive();
-    for i in 0..n {
-        let channel = Channel::ALL[i % 3];
-        assert!(app
-            .store
-            .count_message(SLUG, ma, &format!("office-{}", i % 2), day, channel)
-            .await
-            .expect("counted"));
-    }
+/// Counts `n` messages to one Massachusetts office `hours_ago`.
+async fn count(app: &TestApp, n: i64, hours_ago: i64) {
+    let event = CountEvent {
+        state: StateCode::parse("MA").expect("MA"),
+        legislator_id: "ocd-person/counter".into(),
+        chamber: Chamber::StateUpper,
+        channel: Channel::DraftEmail,
+        template_version: 1,
+        n,
+        at: Utc::now() - Duration::hours(hours_ago),
+    };
+    assert!(app
+        .store
+        .count_messages(SLUG, &[event])
+        .await
+        .expect("counted"));
 }
 
 async fn goal_rows(app: &TestApp) -> Vec<advocate::staff::AuditEntry> {
@@ -149,7 +157,7 @@ async fn the_counter_counts_followed_drafts_in_the_total_and_the_last_24_hours()
 #[tokio::test]
 async fn a_goal_staff_set_shows_in_the_json_and_as_a_capped_progress_bar() {
     let app = spawn_app().await;
-    count(&app, 5).await;
+    count(&app, 5, 0).await;
     let (_, editor) = signed_in(&app, "ed@example.org", Role::Editor).await;
 
     let res = set_goal(&app, &editor, "20,000").await;
@@ -209,6 +217,29 @@ async fn a_goal_staff_set_shows_in_the_json_and_as_a_capped_progress_bar() {
     assert_eq!(rows.len(), 4);
     assert_eq!(rows[0].summary, "goal 2 messages -> no goal", "newest first");
     assert!(!badge(&app, BADGE).await.contains("id=\"progress\""));
+}
+
+#[tokio::test]
+async fn the_last_24_hours_leave_out_older_counts_and_the_badge_separates_thousands() {
+    let app = spawn_app().await;
+    count(&app, 12_000, 30).await;
+    count(&app, 300, 22).await;
+    count(&app, 45, 0).await;
+    let body = counter(&app).await;
+    assert_eq!(body, json!({"total": 12_345, "last_24h": 345}));
+    let (_, editor) = signed_in(&app, "ed@example.org", Role::Editor).await;
+    set_goal(&app, &editor, "20000").await;
+    let svg = badge(&app, BADGE).await;
+    assert!(
+        svg.contains("<title>End Qualified Immunity: 12,345 messages sent to legislators, of 20,000 goal</title>"),
+        "{svg}"
+    );
+    assert!(svg.contains(">12,345 messages sent</text>"), "{svg}");
+    assert!(svg.contains(">61% of 20,000 goal</text>"), "{svg}");
+    let (_, page) = status_and_text(app.staff_get(STAFF_COUNTER, Some(&editor)).await).await;
+    assert!(page.contains("<dd>12,345</dd>"), "{page}");
+    assert!(page.contains("<dd>345</dd>"), "{page}");
+    assert!(page.contains(r#"value="20,000""#), "{page}");
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod mailbox;
 mod messages;
 mod openapi;
 mod pages;
+mod reach_store;
 mod retention;
 mod scorecards;
 mod sending;

@@ -6,6 +6,7 @@ use crate::templates::staff_origin;
 use advocate::messages::{self, Audience, SaveTemplateError, TemplateError, TemplateText};
 use advocate::staff::Origin;
 use advocate::stats::Channel;
+use advocate::store::CountEvent;
 use advocate_test_support::{
     boston_app, calls, ids, message_request as request, param, query_of, spawn_app, spawn_app_with,
     status_and_text, TestApp, BOSTON, SLUG,
@@ -299,7 +300,7 @@ async fn the_counts_api_reports_totals_by_state_and_channel() {
         json!({"total": 0, "by_state": {}, "by_channel": {"sent": 0, "draft_email": 0, "contact_form": 0}})
     );
 
-    let day = chrono::Utc::now().date_naive();
+    let at = chrono::Utc::now();
     let ma = advocate::domain::StateCode::parse("MA").expect("MA");
     let mo = advocate::domain::StateCode::parse("MO").expect("MO");
     for (state, who, channel) in [
@@ -311,7 +312,18 @@ async fn the_counts_api_reports_totals_by_state_and_channel() {
     ] {
         assert!(app
             .store
-            .count_message(SLUG, state, who, day, channel)
+            .count_messages(
+                SLUG,
+                &[CountEvent {
+                    state,
+                    legislator_id: who.into(),
+                    chamber: advocate::directory::Chamber::StateLower,
+                    channel,
+                    template_version: 1,
+                    n: 1,
+                    at,
+                }]
+            )
             .await
             .expect("counted"));
     }

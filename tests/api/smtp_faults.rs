@@ -66,6 +66,8 @@ pub fn draft(i: usize) -> Draft {
         name: format!("Office {i}"),
         title: "State Senator".into(),
         state: StateCode::parse("MA").expect("MA"),
+        chamber: advocate::directory::Chamber::StateUpper,
+        district: "1".into(),
         audience: Audience::State,
         to: Some(EmailAddress::parse(&format!("office{i}@{OFFICE_DOMAIN}")).expect("email")),
         contact_form: None,

@@ -429,6 +429,8 @@ mod tests {
             name: name.into(),
             title: "State Senator".into(),
             state: StateCode::parse("MA").expect("MA"),
+            chamber: crate::directory::Chamber::StateUpper,
+            district: "1".into(),
             audience: Audience::State,
             to: to.map(|e| EmailAddress::parse(e).expect("valid")),
             contact_form: None,

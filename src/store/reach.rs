@@ -1,0 +1,314 @@
+//! Reach reports: the message counts read back filtered and grouped (see `stats::reach`). One
+//! SQL builder serves every grouping, the summary, the paged legislator table and the streamed
+//! exports, so the dashboard, the CSV and the API cannot disagree.
+
+use super::{campaign_id, on_pool, Store, StoreError};
+use crate::directory::Chamber;
+use crate::domain::StateCode;
+use crate::messages::Audience;
+use crate::stats::reach::{GroupBy, Page, ReachFilter, ReachKey, ReachRow, SortKey, PAGE_SIZE};
+use crate::stats::{Channel, ChannelCounts};
+use chrono::NaiveDate;
+use futures_util::stream::{BoxStream, StreamExt};
+
+/// Rows of a report, read from the database as they are sent on.
+pub type ReachStream = BoxStream<'static, Result<ReachRow, StoreError>>;
+
+/// What a report's query groups by: one [`GroupBy`] (the legislator table optionally paged), or
+/// nothing (one row: the headline figures).
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    Group(GroupBy, Option<Page>),
+    All,
+}
+
+#[derive(Debug, Clone)]
+enum Bind {
+    Int(i64),
+    Text(String),
+    Date(NaiveDate),
+}
+
+/// A query with its `$n` parameters, built in step.
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn param(&mut self, bind: Bind) -> String {
+        self.binds.push(bind);
+        format!("${}", self.binds.len())
+    }
+}
+
+/// Every row of every shape has these columns (NULL where a shape has nothing to say).
+#[derive(sqlx::FromRow)]
+struct RawRow {
+    key_text: Option<String>,
+    key_num: i64,
+    name: Option<String>,
+    title: Option<String>,
+    chamber: Option<String>,
+    state: Option<String>,
+    district: Option<String>,
+    sent: i64,
+    draft_email: i64,
+    contact_form: i64,
+    offices: i64,
+}
+
+const SUMS: &str = "CAST(COALESCE(SUM(CASE WHEN c.channel = 'sent' THEN c.count ELSE 0 END), 0) AS BIGINT) AS sent, \
+     CAST(COALESCE(SUM(CASE WHEN c.channel = 'draft_email' THEN c.count ELSE 0 END), 0) AS BIGINT) AS draft_email, \
+     CAST(COALESCE(SUM(CASE WHEN c.channel = 'contact_form' THEN c.count ELSE 0 END), 0) AS BIGINT) AS contact_form, \
+     CAST(COUNT(DISTINCT c.legislator_id) AS BIGINT) AS offices";
+
+const AUDIENCE: &str = "CASE WHEN c.chamber IN ('us_senate', 'us_house') THEN 'federal' \
+     WHEN c.chamber IN ('state_upper', 'state_lower') THEN 'state' ELSE 'unknown' END";
+
+/// The columns a shape does not fill.
+const NO_OFFICE: &str = "CAST(NULL AS TEXT) AS name, CAST(NULL AS TEXT) AS title, \
+     CAST(NULL AS TEXT) AS chamber, CAST(NULL AS TEXT) AS state, CAST(NULL AS TEXT) AS district";
+
+fn build(campaign: i64, filter: &ReachFilter, shape: Shape) -> Sql {
+    let mut sql = Sql {
+        text: String::new(),
+        binds: Vec::new(),
+    };
+    let mut conditions = vec![format!(
+        "c.campaign_id = {}",
+        sql.param(Bind::Int(campaign))
+    )];
+    if let Some(from) = filter.from {
+        conditions.push(format!("c.day >= {}", sql.param(Bind::Date(from))));
+    }
+    conditions.push(format!("c.day <= {}", sql.param(Bind::Date(filter.to))));
+    if let Some(state) = filter.state {
+        let p = sql.param(Bind::Text(state.as_str().to_string()));
+        conditions.push(format!("c.state = {p}"));
+    }
+    if let Some(chamber) = filter.chamber {
+        let p = sql.param(Bind::Text(chamber.as_str().to_string()));
+        conditions.push(format!("c.chamber = {p}"));
+    }
+    if let Some(channel) = filter.channel {
+        let p = sql.param(Bind::Text(channel.as_str().to_string()));
+        conditions.push(format!("c.channel = {p}"));
+    }
+    if let Some(legislator) = &filter.legislator {
+        let p = sql.param(Bind::Text(legislator.clone()));
+        conditions.push(format!("c.legislator_id = {p}"));
+    }
+    let filtered = format!("FROM message_counts c WHERE {}", conditions.join(" AND "));
+    let simple = |key_text: &str, key_num: &str, group: &str| {
+        format!(
+            "SELECT {key_text} AS key_text, {key_num} AS key_num, {NO_OFFICE}, {SUMS} \
+             {filtered} GROUP BY {group} ORDER BY {group}"
+        )
+    };
+    sql.text = match shape {
+        Shape::All => format!(
+            "SELECT CAST(NULL AS TEXT) AS key_text, CAST(0 AS BIGINT) AS key_num, {NO_OFFICE}, \
+             {SUMS} {filtered}"
+        ),
+        Shape::Group(GroupBy::Day, _) => {
+            simple("CAST(c.day AS TEXT)", "CAST(0 AS BIGINT)", "c.day")
+        }
+        Shape::Group(GroupBy::State, _) => simple("c.state", "CAST(0 AS BIGINT)", "c.state"),
+        Shape::Group(GroupBy::Channel, _) => simple("c.channel", "CAST(0 AS BIGINT)", "c.channel"),
+        Shape::Group(GroupBy::TemplateVersion, _) => format!(
+            "SELECT {AUDIENCE} AS key_text, c.template_version AS key_num, {NO_OFFICE}, {SUMS} \
+             {filtered} GROUP BY {AUDIENCE}, c.template_version \
+             ORDER BY {AUDIENCE}, c.template_version"
+        ),
+        Shape::Group(GroupBy::Legislator, paged) => {
+            let page = paged.unwrap_or_default();
+            let order = match page.sort {
+                SortKey::Office => "COALESCE(o.name, g.legislator_id)",
+                SortKey::Chamber => "COALESCE(o.chamber, g.chamber, '')",
+                SortKey::State => "COALESCE(o.state, g.state)",
+                SortKey::District => "COALESCE(o.district, '')",
+                SortKey::Total => "(g.sent + g.draft_email + g.contact_form)",
+                SortKey::Sent => "g.sent",
+                SortKey::DraftEmail => "g.draft_email",
+                SortKey::ContactForm => "g.contact_form",
+            };
+            let dir = if page.descending { "DESC" } else { "ASC" };
+            let mut text = format!(
+                "SELECT g.legislator_id AS key_text, CAST(0 AS BIGINT) AS key_num, \
+                 o.name AS name, o.title AS title, COALESCE(o.chamber, g.chamber) AS chamber, \
+                 COALESCE(o.state, g.state) AS state, o.district AS district, \
+                 g.sent AS sent, g.draft_email AS draft_email, g.contact_form AS contact_form, \
+                 g.offices AS offices \
+                 FROM (SELECT c.legislator_id AS legislator_id, MAX(c.state) AS state, \
+                 MAX(CASE WHEN c.chamber = 'unknown' THEN NULL ELSE c.chamber END) AS chamber, \
+                 {SUMS} {filtered} GROUP BY c.legislator_id) g \
+                 LEFT JOIN reach_offices o ON o.legislator_id = g.legislator_id \
+                 ORDER BY {order} {dir}, g.legislator_id ASC"
+            );
+            if let Some(page) = paged {
+                let limit = sql.param(Bind::Int(PAGE_SIZE));
+                let offset = sql.param(Bind::Int(page.offset()));
+                text.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+            }
+            text
+        }
+    };
+    sql
+}
+
+fn convert(shape: Shape, raw: RawRow) -> Result<ReachRow, StoreError> {
+    let key_text = || {
+        raw.key_text
+            .clone()
+            .ok_or_else(|| StoreError::corrupt("message_counts", "a group without its key"))
+    };
+    let state = |raw: &str| {
+        StateCode::parse(raw).map_err(|e| StoreError::corrupt("message_counts.state", e))
+    };
+    let key = match shape {
+        Shape::All => ReachKey::All,
+        Shape::Group(GroupBy::Day, _) => {
+            let text = key_text()?;
+            ReachKey::Day {
+                day: NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map_err(|e| StoreError::corrupt("message_counts.day", e))?,
+            }
+        }
+        Shape::Group(GroupBy::State, _) => ReachKey::State {
+            state: state(&key_text()?)?,
+        },
+        Shape::Group(GroupBy::Channel, _) => ReachKey::Channel {
+            channel: Channel::parse(&key_text()?)
+                .map_err(|e| StoreError::corrupt("message_counts.channel", e))?,
+        },
+        Shape::Group(GroupBy::TemplateVersion, _) => ReachKey::TemplateVersion {
+            audience: match key_text()?.as_str() {
+                "state" => Some(Audience::State),
+                "federal" => Some(Audience::Federal),
+                _ => None,
+            },
+            template_version: raw.key_num,
+        },
+        Shape::Group(GroupBy::Legislator, _) => {
+            let id = key_text()?;
+            ReachKey::Legislator {
+                name: raw.name.clone().unwrap_or_else(|| id.clone()),
+                title: raw.title.clone().unwrap_or_default(),
+                chamber: raw.chamber.as_deref().and_then(Chamber::parse),
+                state: state(raw.state.as_deref().unwrap_or_default())?,
+                district: raw.district.clone().unwrap_or_default(),
+                legislator_id: id,
+            }
+        }
+    };
+    let counts = ChannelCounts {
+        sent: raw.sent,
+        draft_email: raw.draft_email,
+        contact_form: raw.contact_form,
+    };
+    Ok(ReachRow {
+        key,
+        total: counts.total(),
+        counts,
+        offices: raw.offices,
+    })
+}
+
+/// Binds `$binds` to `$query` in order.
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for bind in $binds {
+            query = match bind {
+                Bind::Int(v) => query.bind(*v),
+                Bind::Text(v) => query.bind(v.clone()),
+                Bind::Date(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
+}
+
+impl Store {
+    /// A report of campaign `slug`: the counts `filter` selects, grouped by `group` (the
+    /// legislator table one `page` of it when given, all of it otherwise). `None` for an
+    /// unknown campaign.
+    pub async fn reach(
+        &self,
+        slug: &str,
+        filter: &ReachFilter,
+        group: GroupBy,
+        page: Option<Page>,
+    ) -> Result<Option<Vec<ReachRow>>, StoreError> {
+        self.reach_rows(slug, filter, Shape::Group(group, page))
+            .await
+    }
+
+    /// The headline figures of `filter`: messages per channel and distinct offices reached.
+    /// `None` for an unknown campaign.
+    pub async fn reach_summary(
+        &self,
+        slug: &str,
+        filter: &ReachFilter,
+    ) -> Result<Option<ReachRow>, StoreError> {
+        Ok(self
+            .reach_rows(slug, filter, Shape::All)
+            .await?
+            .and_then(|rows| rows.into_iter().next()))
+    }
+
+    async fn reach_rows(
+        &self,
+        slug: &str,
+        filter: &ReachFilter,
+        shape: Shape,
+    ) -> Result<Option<Vec<ReachRow>>, StoreError> {
+        let raw: Vec<RawRow> = on_pool!(self, pool => {
+            let Some(id) = campaign_id(pool, slug).await? else { return Ok(None) };
+            let sql = build(id, filter, shape);
+            bind_all!(sqlx::query_as::<_, RawRow>(&sql.text), &sql.binds)
+                .fetch_all(pool)
+                .await?
+        });
+        raw.into_iter()
+            .map(|r| convert(shape, r))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// The whole report `group` of `filter`, as a stream read from the database while it is
+    /// sent on (for CSV downloads: nothing is gathered in memory). `None` for an unknown
+    /// campaign. The rows come through a small channel from a task that holds one
+    /// connection until the last row is taken or the receiver is dropped.
+    pub async fn reach_stream(
+        &self,
+        slug: &str,
+        filter: &ReachFilter,
+        group: GroupBy,
+    ) -> Result<Option<ReachStream>, StoreError> {
+        let shape = Shape::Group(group, None);
+        let id = on_pool!(self, pool => campaign_id(pool, slug).await?);
+        let Some(id) = id else { return Ok(None) };
+        let sql = build(id, filter, shape);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<ReachRow, StoreError>>(64);
+        let store = self.clone();
+        tokio::spawn(async move {
+            on_pool!(&store, pool => {
+                let mut rows = bind_all!(sqlx::query_as::<_, RawRow>(&sql.text), &sql.binds)
+                    .fetch(pool);
+                while let Some(row) = rows.next().await {
+                    let item = row.map_err(StoreError::from).and_then(|r| convert(shape, r));
+                    let failed = item.is_err();
+                    if tx.send(item).await.is_err() || failed {
+                        break;
+                    }
+                }
+            })
+        });
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
+        Ok(Some(stream.boxed()))
+    }
+}
