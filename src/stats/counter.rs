@@ -81,7 +81,7 @@ pub fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(d);
@@ -201,10 +201,7 @@ mod tests {
             "12,345 messages sent to legislators, of 20,000 goal"
         );
         assert_eq!(c.percent(), Some(61));
-        let over = Counter {
-            total: 30_000,
-            ..c
-        };
+        let over = Counter { total: 30_000, ..c };
         assert_eq!(over.progress(), Some(1.0));
         assert_eq!(over.percent(), Some(150));
         let one = Counter {

@@ -12,8 +12,8 @@ use advocate_test_support::staff::{signed_in, Signed};
 use advocate_test_support::{
     boston_app, ids, location, message_request, spawn_app, status_and_text, TestApp, SLUG,
 };
-use reqwest::Response;
 use chrono::{Duration, Utc};
+use reqwest::Response;
 use serde_json::{json, Value};
 
 const COUNTER: &str = "/api/v1/campaigns/end-qualified-immunity/counter";
@@ -72,8 +72,8 @@ fn assert_well_formed(svg: &str) {
 
 /// The number in attribute `attr` of the element with id `id`.
 fn svg_number(svg: &str, id: &str, attr: &str) -> Option<f64> {
-    let re = regex::Regex::new(&format!(r#"<rect id="{id}"[^>]*? {attr}="([0-9.]+)""#))
-        .expect("regex");
+    let re =
+        regex::Regex::new(&format!(r#"<rect id="{id}"[^>]*? {attr}="([0-9.]+)""#)).expect("regex");
     re.captures(svg).map(|c| c[1].parse().expect("a number"))
 }
 
@@ -123,7 +123,11 @@ async fn set_goal(app: &TestApp, who: &Signed, goal: &str) -> Response {
 async fn the_counter_counts_followed_drafts_in_the_total_and_the_last_24_hours() {
     let (app, _census) = boston_app().await;
     let body = counter(&app).await;
-    assert_eq!(body, json!({"total": 0, "last_24h": 0}), "no goal: left out");
+    assert_eq!(
+        body,
+        json!({"total": 0, "last_24h": 0}),
+        "no goal: left out"
+    );
 
     let (targets, _) = app.boston_targets().await;
     let (status, drafted) = app.post_message(&message_request(&ids(&targets))).await;
@@ -147,10 +151,16 @@ async fn the_counter_counts_followed_drafts_in_the_total_and_the_last_24_hours()
 
     let svg = badge(&app, BADGE).await;
     let noun = format!("{followed} messages sent to legislators");
-    assert!(svg.contains(&format!("<title>End Qualified Immunity: {noun}</title>")), "{svg}");
+    assert!(
+        svg.contains(&format!("<title>End Qualified Immunity: {noun}</title>")),
+        "{svg}"
+    );
     assert!(svg.contains(&format!(r#"aria-label="End Qualified Immunity: {noun}""#)));
     assert!(svg.contains(r#"role="img""#));
-    assert!(svg.contains(&format!(">{followed} messages sent</text>")), "{svg}");
+    assert!(
+        svg.contains(&format!(">{followed} messages sent</text>")),
+        "{svg}"
+    );
     assert!(!svg.contains("id=\"progress\""), "no goal, no bar");
 }
 
@@ -179,7 +189,10 @@ async fn a_goal_staff_set_shows_in_the_json_and_as_a_capped_progress_bar() {
     assert!(svg.contains(">0% of 20,000 goal</text>"), "{svg}");
     let track = svg_number(&svg, "track", "width").expect("a track");
     let bar = svg_number(&svg, "progress", "width").expect("a bar");
-    assert!((bar - track * 5.0 / 20_000.0).abs() < 0.06, "{bar} of {track}");
+    assert!(
+        (bar - track * 5.0 / 20_000.0).abs() < 0.06,
+        "{bar} of {track}"
+    );
 
     // Half way: half the track.
     let res = set_goal(&app, &editor, "10").await;
@@ -215,7 +228,10 @@ async fn a_goal_staff_set_shows_in_the_json_and_as_a_capped_progress_bar() {
     assert_eq!(body, json!({"total": 5, "last_24h": 5}));
     let rows = goal_rows(&app).await;
     assert_eq!(rows.len(), 4);
-    assert_eq!(rows[0].summary, "goal 2 messages -> no goal", "newest first");
+    assert_eq!(
+        rows[0].summary, "goal 2 messages -> no goal",
+        "newest first"
+    );
     assert!(!badge(&app, BADGE).await.contains("id=\"progress\""));
 }
 
@@ -264,7 +280,10 @@ async fn a_bad_goal_is_refused_with_the_reason_and_changes_nothing() {
         assert!(page.contains(reason), "{typed}: {page}");
         assert!(page.contains("Nothing was changed."), "{typed}");
         assert!(page.contains(r#"aria-invalid="true""#), "{typed}");
-        assert!(!page.contains("<script>"), "{typed}: what was typed is escaped");
+        assert!(
+            !page.contains("<script>"),
+            "{typed}: what was typed is escaped"
+        );
         assert_eq!(stored_goal(&app).await, Some(500), "{typed}");
     }
     assert_eq!(goal_rows(&app).await.len(), before, "no audit row");
@@ -276,7 +295,8 @@ async fn a_bad_goal_is_refused_with_the_reason_and_changes_nothing() {
 async fn organisers_see_the_counter_page_without_the_form_and_cannot_set_a_goal() {
     let app = spawn_app().await;
     let (_, organiser) = signed_in(&app, "org@example.org", Role::Organiser).await;
-    let (status, page) = status_and_text(app.staff_get(STAFF_COUNTER, Some(&organiser)).await).await;
+    let (status, page) =
+        status_and_text(app.staff_get(STAFF_COUNTER, Some(&organiser)).await).await;
     assert_eq!(status, 200);
     assert!(page.contains("/campaigns/end-qualified-immunity/counter.svg"));
     assert!(page.contains("Editors and admins set the goal."));
@@ -311,14 +331,20 @@ async fn a_campaign_name_with_markup_is_escaped_in_the_badge() {
     app.store.import_campaign(&doc).await.expect("imported");
     let (_, editor) = signed_in(&app, "ed@example.org", Role::Editor).await;
     let res = app
-        .staff_post("/staff/campaigns/markup/counter", Some(&editor), &[("goal", "1000")])
+        .staff_post(
+            "/staff/campaigns/markup/counter",
+            Some(&editor),
+            &[("goal", "1000")],
+        )
         .await;
     assert_eq!(res.status().as_u16(), 303);
 
     let svg = badge(&app, "/campaigns/markup/counter.svg").await;
     assert!(!svg.contains("<script"), "{svg}");
     assert!(
-        svg.contains("&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; Friends&#39; &#34;QI&#34;"),
+        svg.contains(
+            "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; Friends&#39; &#34;QI&#34;"
+        ),
         "{svg}"
     );
     assert!(!svg.contains("& Friends"), "{svg}");
@@ -333,15 +359,24 @@ async fn an_unknown_campaign_is_404_for_the_json_the_badge_and_the_goal() {
     let app = spawn_app().await;
     let (status, body) = app.get_json("/api/v1/campaigns/nope/counter").await;
     assert_eq!(status, 404);
-    assert!(body["error"].as_str().is_some_and(|e| e.contains("nope")), "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|e| e.contains("nope")),
+        "{body}"
+    );
     let res = app.get("/campaigns/nope/counter.svg").await;
     assert_eq!(res.status().as_u16(), 404);
     let (_, editor) = signed_in(&app, "ed@example.org", Role::Editor).await;
     let res = app
-        .staff_post("/staff/campaigns/nope/counter", Some(&editor), &[("goal", "5")])
+        .staff_post(
+            "/staff/campaigns/nope/counter",
+            Some(&editor),
+            &[("goal", "5")],
+        )
         .await;
     assert_eq!(res.status().as_u16(), 404);
-    let res = app.staff_get("/staff/campaigns/nope/counter", Some(&editor)).await;
+    let res = app
+        .staff_get("/staff/campaigns/nope/counter", Some(&editor))
+        .await;
     assert_eq!(res.status().as_u16(), 404);
     assert!(goal_rows(&app).await.is_empty());
 }

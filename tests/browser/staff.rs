@@ -616,7 +616,13 @@ async fn staff_pages_have_no_serious_or_critical_accessibility_violations() {
         .await;
         let summary = text_of(&browser, "#error-summary-heading").await;
         assert!(summary.contains("not saved"), "{summary}");
-        check_both(&browser, &mut axe, &mut too_wide, "public counter (refused)").await;
+        check_both(
+            &browser,
+            &mut axe,
+            &mut too_wide,
+            "public counter (refused)",
+        )
+        .await;
         fill(&browser, "#goal", "20,000").await;
         press(
             &browser,
@@ -626,7 +632,13 @@ async fn staff_pages_have_no_serious_or_critical_accessibility_violations() {
         .await;
         let notice = text_of(&browser, "div.notice[role=status]").await;
         assert!(notice.contains("goal is saved"), "{notice}");
-        check_both(&browser, &mut axe, &mut too_wide, "public counter (goal saved)").await;
+        check_both(
+            &browser,
+            &mut axe,
+            &mut too_wide,
+            "public counter (goal saved)",
+        )
+        .await;
 
         // What an organiser reads: the template (with a preview) and the scorecard, no forms
         // to change them.

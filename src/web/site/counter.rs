@@ -56,9 +56,10 @@ impl Badge {
             "messages"
         };
         let headline = format!("{} {noun} sent", thousands(counter.total));
-        let caption = counter.percent().zip(counter.goal).map(|(percent, goal)| {
-            format!("{}% of {} goal", thousands(percent), thousands(goal))
-        });
+        let caption = counter
+            .percent()
+            .zip(counter.goal)
+            .map(|(percent, goal)| format!("{}% of {} goal", thousands(percent), thousands(goal)));
         let text_width = [
             text_width(&campaign, NAME_SIZE, false),
             text_width(&headline, TOTAL_SIZE, true),
@@ -192,14 +193,16 @@ mod tests {
         assert_eq!(long.campaign.chars().count(), MAX_NAME_CHARS);
         let big = Badge::build("QI", &counter(1_234_567_890_123, None));
         assert!(
-            f64::from(big.width)
-                >= text_width("1,234,567,890,123 messages sent", TOTAL_SIZE, true)
+            f64::from(big.width) >= text_width("1,234,567,890,123 messages sent", TOTAL_SIZE, true)
         );
     }
 
     #[test]
     fn names_lose_control_characters_and_the_svg_escapes_markup() {
-        let b = Badge::build("<script>a\u{1}b</script> & Co", &counter(12_345, Some(20_000)));
+        let b = Badge::build(
+            "<script>a\u{1}b</script> & Co",
+            &counter(12_345, Some(20_000)),
+        );
         assert_eq!(b.campaign, "<script>a b</script> & Co");
         let svg = b.render().expect("renders");
         assert!(!svg.contains("<script"), "{svg}");

@@ -142,8 +142,16 @@ pub async fn set_goal(
             let message = format!("{e} Nothing was changed.");
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             let typed: String = typed.chars().take(40).collect();
-            return counter_page(&app, &signed, &slug, status, Some(typed), Some(message), None)
-                .await;
+            return counter_page(
+                &app,
+                &signed,
+                &slug,
+                status,
+                Some(typed),
+                Some(message),
+                None,
+            )
+            .await;
         }
     };
     let origin = signed.origin();
