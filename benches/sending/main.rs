@@ -80,5 +80,5 @@ async fn main() {
         .map(|s| s.db_url.as_str())
         .chain(dels.iter().map(|d| d.db_url.as_str()))
         .collect();
-    rig::drop_databases(&urls).await;
+    advocate_test_support::drop_databases(&urls).await;
 }

@@ -14,8 +14,8 @@ use advocate::startup::delivery_worker;
 use advocate::store::{Confirmed, Outcome, Store};
 use advocate_test_support::figures::percentile_ms as percentile;
 use advocate_test_support::{
-    emailable, message_request, postgres_admin_url, spawn_app_from, spawn_app_with, test_settings,
-    token_after, TestApp, BOSTON, CAMPAIGN, FROM, SLUG,
+    emailable, message_request, spawn_app_from, spawn_app_with, test_settings, token_after,
+    TestApp, BOSTON, CAMPAIGN, FROM, SLUG,
 };
 use futures_util::stream::{self, StreamExt};
 use lettre::message::header::ContentType;
@@ -560,24 +560,4 @@ pub async fn delivery(
     }
     figures.events = events::snapshot() - before;
     figures
-}
-
-/// Drops the PostgreSQL databases the benchmark made (their apps still hold connections).
-pub async fn drop_databases(urls: &[&str]) {
-    use sqlx::Connection;
-    let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_admin_url()).await else {
-        return;
-    };
-    for raw in urls.iter().filter(|u| u.starts_with("postgres")) {
-        let Ok(url) = url::Url::parse(raw) else {
-            continue;
-        };
-        let name = url.path().trim_start_matches('/');
-        if name.starts_with("adv_test_") {
-            let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
-            if let Err(err) = sqlx::raw_sql(&sql).execute(&mut admin).await {
-                eprintln!("could not drop {name}: {err}");
-            }
-        }
-    }
 }

@@ -12,10 +12,9 @@ ALTER TABLE message_counts ADD COLUMN template_version BIGINT NOT NULL DEFAULT 0
 UPDATE message_counts c SET chamber = d.chamber
     FROM directory_legislators d WHERE d.id = c.legislator_id;
 ALTER TABLE message_counts DROP CONSTRAINT message_counts_pkey;
+-- Day first: the dashboard reads a date range of one campaign.
 ALTER TABLE message_counts
-    ADD PRIMARY KEY (campaign_id, state, legislator_id, day, channel, template_version);
--- The dashboard reads a date range of one campaign.
-CREATE INDEX message_counts_by_day ON message_counts (campaign_id, day);
+    ADD PRIMARY KEY (campaign_id, day, state, legislator_id, channel, template_version);
 
 -- What a count needs that the rows it is counted from did not carry.
 ALTER TABLE draft_links ADD COLUMN chamber TEXT NOT NULL DEFAULT 'unknown';

@@ -429,7 +429,8 @@ pub enum ReachKey {
     All,
 }
 
-/// One row of a report: messages per channel and the distinct offices they reached.
+/// One row of a report: messages per channel and, for the headline figures and the states, the
+/// distinct offices they reached (`None` for the other groupings, which do not count them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReachRow {
     #[serde(flatten)]
@@ -437,7 +438,8 @@ pub struct ReachRow {
     #[serde(flatten)]
     pub counts: ChannelCounts,
     pub total: i64,
-    pub offices: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offices: Option<i64>,
 }
 
 /// A day's figures in a series with every day of the range present (zero when nothing was
@@ -602,7 +604,7 @@ mod tests {
                 ..Default::default()
             },
             total: sent,
-            offices: 1,
+            offices: None,
         };
         let s = daily_series(Some(d(1)), d(4), &[row(d(2), 3), row(d(4), 1)], 10);
         let totals: Vec<_> = s.iter().map(|p| (p.total, p.cumulative)).collect();

@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub(super) const INCREMENT: &str = "INSERT INTO message_counts \
      (campaign_id, state, legislator_id, day, channel, template_version, chamber, count) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-     ON CONFLICT (campaign_id, state, legislator_id, day, channel, template_version) \
+     ON CONFLICT (campaign_id, day, state, legislator_id, channel, template_version) \
      DO UPDATE SET count = message_counts.count + excluded.count";
 
 /// Adds `$3` to a campaign's total of the hour starting at `$2` (Unix seconds).

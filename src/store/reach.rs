@@ -55,13 +55,16 @@ struct RawRow {
     sent: i64,
     draft_email: i64,
     contact_form: i64,
-    offices: i64,
+    offices: Option<i64>,
 }
 
+/// Messages per channel, and the distinct offices reached (a per-group sort: only the groupings
+/// that show it pay for it).
 const SUMS: &str = "CAST(COALESCE(SUM(CASE WHEN c.channel = 'sent' THEN c.count ELSE 0 END), 0) AS BIGINT) AS sent, \
      CAST(COALESCE(SUM(CASE WHEN c.channel = 'draft_email' THEN c.count ELSE 0 END), 0) AS BIGINT) AS draft_email, \
-     CAST(COALESCE(SUM(CASE WHEN c.channel = 'contact_form' THEN c.count ELSE 0 END), 0) AS BIGINT) AS contact_form, \
-     CAST(COUNT(DISTINCT c.legislator_id) AS BIGINT) AS offices";
+     CAST(COALESCE(SUM(CASE WHEN c.channel = 'contact_form' THEN c.count ELSE 0 END), 0) AS BIGINT) AS contact_form";
+const OFFICES: &str = "CAST(COUNT(DISTINCT c.legislator_id) AS BIGINT) AS offices";
+const NO_OFFICES: &str = "CAST(NULL AS BIGINT) AS offices";
 
 const AUDIENCE: &str = "CASE WHEN c.chamber IN ('us_senate', 'us_house') THEN 'federal' \
      WHEN c.chamber IN ('state_upper', 'state_lower') THEN 'state' ELSE 'unknown' END";
@@ -100,24 +103,32 @@ fn build(campaign: i64, filter: &ReachFilter, shape: Shape) -> Sql {
         conditions.push(format!("c.legislator_id = {p}"));
     }
     let filtered = format!("FROM message_counts c WHERE {}", conditions.join(" AND "));
-    let simple = |key_text: &str, key_num: &str, group: &str| {
+    let simple = |key_text: &str, key_num: &str, group: &str, offices: &str| {
         format!(
-            "SELECT {key_text} AS key_text, {key_num} AS key_num, {NO_OFFICE}, {SUMS} \
+            "SELECT {key_text} AS key_text, {key_num} AS key_num, {NO_OFFICE}, {SUMS}, {offices} \
              {filtered} GROUP BY {group} ORDER BY {group}"
         )
     };
     sql.text = match shape {
         Shape::All => format!(
             "SELECT CAST(NULL AS TEXT) AS key_text, CAST(0 AS BIGINT) AS key_num, {NO_OFFICE}, \
-             {SUMS} {filtered}"
+             {SUMS}, {OFFICES} {filtered}"
         ),
-        Shape::Group(GroupBy::Day, _) => {
-            simple("CAST(c.day AS TEXT)", "CAST(0 AS BIGINT)", "c.day")
+        Shape::Group(GroupBy::Day, _) => simple(
+            "CAST(c.day AS TEXT)",
+            "CAST(0 AS BIGINT)",
+            "c.day",
+            NO_OFFICES,
+        ),
+        Shape::Group(GroupBy::State, _) => {
+            simple("c.state", "CAST(0 AS BIGINT)", "c.state", OFFICES)
         }
-        Shape::Group(GroupBy::State, _) => simple("c.state", "CAST(0 AS BIGINT)", "c.state"),
-        Shape::Group(GroupBy::Channel, _) => simple("c.channel", "CAST(0 AS BIGINT)", "c.channel"),
+        Shape::Group(GroupBy::Channel, _) => {
+            simple("c.channel", "CAST(0 AS BIGINT)", "c.channel", NO_OFFICES)
+        }
         Shape::Group(GroupBy::TemplateVersion, _) => format!(
-            "SELECT {AUDIENCE} AS key_text, c.template_version AS key_num, {NO_OFFICE}, {SUMS} \
+            "SELECT {AUDIENCE} AS key_text, c.template_version AS key_num, {NO_OFFICE}, {SUMS}, \
+             {NO_OFFICES} \
              {filtered} GROUP BY {AUDIENCE}, c.template_version \
              ORDER BY {AUDIENCE}, c.template_version"
         ),
@@ -139,7 +150,7 @@ fn build(campaign: i64, filter: &ReachFilter, shape: Shape) -> Sql {
                  o.name AS name, o.title AS title, COALESCE(o.chamber, g.chamber) AS chamber, \
                  COALESCE(o.state, g.state) AS state, o.district AS district, \
                  g.sent AS sent, g.draft_email AS draft_email, g.contact_form AS contact_form, \
-                 g.offices AS offices \
+                 CAST(NULL AS BIGINT) AS offices \
                  FROM (SELECT c.legislator_id AS legislator_id, MAX(c.state) AS state, \
                  MAX(CASE WHEN c.chamber = 'unknown' THEN NULL ELSE c.chamber END) AS chamber, \
                  {SUMS} {filtered} GROUP BY c.legislator_id) g \

@@ -10,6 +10,7 @@ use advocate::store::CountEvent;
 use advocate_test_support::{spawn_app, SLUG};
 use chrono::{Duration, TimeZone, Utc};
 use futures_util::StreamExt;
+use std::str::FromStr;
 
 fn event(
     state: &str,
@@ -87,7 +88,7 @@ async fn every_grouping_sums_to_the_summary_and_filters_narrow() {
         summary.total, 10,
         "the 40-day-old count is outside the last 30 days"
     );
-    assert_eq!(summary.offices, 3);
+    assert_eq!(summary.offices, Some(3));
     assert_eq!(
         (
             summary.counts.sent,
@@ -211,5 +212,86 @@ async fn every_grouping_sums_to_the_summary_and_filters_narrow() {
         app.store.messages_since(SLUG, since).await.expect("since"),
         Some(4),
         "the hourly totals count today's messages"
+    );
+}
+
+/// Migration 0010 keeps the counts made before it: template version 0, the chamber taken from
+/// the directory where the office is there (`unknown` otherwise), and the office's name recorded.
+#[tokio::test]
+async fn counts_made_before_template_versions_were_recorded_are_kept() {
+    use sqlx::migrate::Migrator;
+    let (url, _dir) = advocate_test_support::fresh_database_url().await;
+    let backend = if url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let full = Migrator::new(dir.clone()).await.expect("migrations");
+    let mut before = Migrator::new(dir).await.expect("migrations");
+    before.migrations = full
+        .migrations
+        .iter()
+        .filter(|m| m.version < 10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let seed = [
+        "INSERT INTO campaigns (slug, title, organisation, summary, url, updated_at) \
+         VALUES ('c', 'C', 'O', '', 'https://example.org', '2026-11-01T00:00:00Z')",
+        "INSERT INTO directory_legislators (id, name, given_name, family_name, title, chamber, \
+         state, district, division_id, source, synced_at) VALUES ('ocd-person/1', 'Ann Lee', \
+         'Ann', 'Lee', 'State Senator', 'state_upper', 'MA', '1st Middlesex', 'd', 's', \
+         '2026-11-01T00:00:00Z')",
+        "INSERT INTO message_counts (campaign_id, state, legislator_id, day, channel, count) \
+         SELECT id, 'MA', 'ocd-person/1', '2026-11-01', 'sent', 4 FROM campaigns",
+        "INSERT INTO message_counts (campaign_id, state, legislator_id, day, channel, count) \
+         SELECT id, 'MA', 'gone', '2026-11-02', 'draft_email', 2 FROM campaigns",
+    ];
+    let rows: Vec<(String, String, i64, i64)> = match backend {
+        "postgres" => {
+            let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+            before.run(&pool).await.expect("up to 0009");
+            for sql in seed {
+                sqlx::query(sql).execute(&pool).await.expect(sql);
+            }
+            full.run(&pool).await.expect("0010");
+            sqlx::query_as(
+                "SELECT legislator_id, chamber, template_version, count FROM message_counts \
+                 ORDER BY legislator_id",
+            )
+            .fetch_all(&pool)
+            .await
+            .expect("rows")
+        }
+        _ => {
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+                .expect("url")
+                .create_if_missing(true);
+            let pool = sqlx::SqlitePool::connect_with(options)
+                .await
+                .expect("connect");
+            before.run(&pool).await.expect("up to 0009");
+            for sql in seed {
+                sqlx::query(sql).execute(&pool).await.expect(sql);
+            }
+            full.run(&pool).await.expect("0010");
+            sqlx::query_as(
+                "SELECT legislator_id, chamber, template_version, count FROM message_counts \
+                 ORDER BY legislator_id",
+            )
+            .fetch_all(&pool)
+            .await
+            .expect("rows")
+        }
+    };
+    assert_eq!(
+        rows,
+        vec![
+            ("gone".into(), "unknown".into(), 0, 2),
+            ("ocd-person/1".into(), "state_upper".into(), 0, 4),
+        ]
     );
 }

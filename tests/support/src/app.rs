@@ -33,6 +33,26 @@ pub fn backend() -> String {
     std::env::var("ADVOCATE_TEST_DATABASE").unwrap_or_else(|_| "sqlite".to_string())
 }
 
+/// Drops the PostgreSQL databases a benchmark made (their apps still hold connections).
+pub async fn drop_databases(urls: &[&str]) {
+    use sqlx::Connection;
+    let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_admin_url()).await else {
+        return;
+    };
+    for raw in urls.iter().filter(|u| u.starts_with("postgres")) {
+        let Ok(url) = url::Url::parse(raw) else {
+            continue;
+        };
+        let name = url.path().trim_start_matches('/');
+        if name.starts_with("adv_test_") {
+            let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+            if let Err(err) = sqlx::raw_sql(&sql).execute(&mut admin).await {
+                eprintln!("could not drop {name}: {err}");
+            }
+        }
+    }
+}
+
 /// A database URL nobody else uses, plus the temp folder holding it (SQLite).
 pub async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
     match backend().as_str() {

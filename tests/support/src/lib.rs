@@ -18,8 +18,8 @@ pub mod smtp_stub;
 pub mod staff;
 
 pub use app::{
-    backend, encode, fresh_database_url, location, postgres_admin_url, spawn_app, spawn_app_from,
-    spawn_app_with, status_and_json, status_and_text, test_settings, TestApp,
+    backend, drop_databases, encode, fresh_database_url, location, postgres_admin_url, spawn_app,
+    spawn_app_from, spawn_app_with, status_and_json, status_and_text, test_settings, TestApp,
 };
 pub use census::{boston_census, calls, census_boston, census_stand_in};
 pub use data::{
