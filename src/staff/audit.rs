@@ -87,6 +87,8 @@ pub mod action {
     pub const SCORECARD_IMPORTED: &str = "scorecard.imported";
     /// A campaign file changed the campaign's own fields or its rubric.
     pub const CAMPAIGN_IMPORTED: &str = "campaign.imported";
+    /// A campaign's public goal set, changed or cleared in the workspace (old and new value).
+    pub const CAMPAIGN_GOAL_SET: &str = "campaign.goal_set";
     pub const PASSWORD_LINK: &str = "person.password_link";
     pub const PASSWORD_SET: &str = "person.password_set";
     pub const PERSON_DISABLED: &str = "person.disabled";

@@ -3,8 +3,16 @@
 //! Counts hold no personal data and outlive the messages they count. The store increments them
 //! (one upsert per office and channel) when a draft link is first followed (see
 //! `messages::drafts`) and when the SMTP server accepts a message (the outbox).
+//!
+//! [`counter`]: the public counter (total, last 24 hours, goal); [`public`]: how a
+//! per-legislator figure is shown in public ("fewer than 5").
 
+pub mod counter;
+pub mod public;
 pub mod reach;
+
+pub use counter::{parse_goal, thousands, Counter, GoalError, MAX_GOAL};
+pub use public::{office_figure, MIN_PUBLIC_OFFICE_COUNT};
 
 use crate::directory::Chamber;
 use crate::domain::{ParseEnumError, StateCode};

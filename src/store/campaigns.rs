@@ -367,3 +367,68 @@ impl Store {
         Ok(report)
     }
 }
+
+/// What setting a campaign's goal did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoalChange {
+    pub old: Option<i64>,
+    pub new: Option<i64>,
+}
+
+impl GoalChange {
+    pub fn changed(&self) -> bool {
+        self.old != self.new
+    }
+}
+
+impl Store {
+    /// A campaign's goal (`Ok(None)` for an unknown campaign, `Ok(Some(None))` for no goal).
+    pub async fn campaign_goal(&self, slug: &str) -> Result<Option<Option<i64>>, StoreError> {
+        on_pool!(self, pool => {
+            let goal: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT goal FROM campaigns WHERE slug = $1")
+                    .bind(slug)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(goal)
+        })
+    }
+
+    /// Sets (or, with `None`, clears) a campaign's goal and, when that changes it, appends
+    /// `audit(old, new)` in the same transaction; `None` for an unknown campaign. The goal must
+    /// already be valid (see `stats::parse_goal`); the table refuses anything below 1.
+    pub async fn set_campaign_goal(
+        &self,
+        slug: &str,
+        goal: Option<i64>,
+        audit: impl Fn(GoalChange) -> NewAudit + Send + Sync,
+    ) -> Result<Option<GoalChange>, StoreError> {
+        in_transaction!(self, tx => {
+            // Lock the row first (a no-op update), so the old value read next is the one this
+            // change replaces even when two people save at once.
+            let locked = sqlx::query("UPDATE campaigns SET goal = goal WHERE slug = $1")
+                .bind(slug)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if locked == 0 {
+                return Ok(None);
+            }
+            let (id, old): (i64, Option<i64>) =
+                sqlx::query_as("SELECT id, goal FROM campaigns WHERE slug = $1")
+                    .bind(slug)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let change = GoalChange { old, new: goal };
+            if change.changed() {
+                sqlx::query("UPDATE campaigns SET goal = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(goal)
+                    .execute(&mut *tx)
+                    .await?;
+                append_audit!(&mut *tx, &audit(change));
+            }
+            Ok(Some(change))
+        })
+    }
+}

@@ -282,3 +282,25 @@ impl Store {
             .map(Some)
     }
 }
+
+impl Store {
+    /// The public counter's stored figures: every counted message of the campaign (all
+    /// channels) and its goal; `None` for an unknown campaign. One query.
+    pub async fn counter_figures(
+        &self,
+        slug: &str,
+    ) -> Result<Option<(i64, Option<i64>)>, StoreError> {
+        let row: Option<(i64, Option<i64>)> = on_pool!(self, pool => {
+            // SUM is NUMERIC on PostgreSQL: cast so both databases give a 64-bit integer.
+            sqlx::query_as(
+                "SELECT CAST(COALESCE((SELECT SUM(m.count) FROM message_counts m \
+                   WHERE m.campaign_id = c.id), 0) AS BIGINT) AS total, c.goal \
+                 FROM campaigns c WHERE c.slug = $1",
+            )
+            .bind(slug)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row)
+    }
+}

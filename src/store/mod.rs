@@ -15,7 +15,7 @@ mod scorecards;
 mod staff;
 
 pub use crate::directory::{DirectoryReport, DirectoryStatus};
-pub use campaigns::{ImportBy, ImportReport};
+pub use campaigns::{GoalChange, ImportBy, ImportReport};
 pub use counts::{CountEvent, Office};
 pub use messages::{FollowedLink, NewDraftLink, NewTemplateVersion};
 pub use outbox::{ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted};

@@ -3,6 +3,7 @@
 
 mod civic;
 mod cli;
+mod counter;
 mod directory;
 mod health;
 mod mailbox;

@@ -235,6 +235,19 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 vec![],
                 [Login, Forbidden, Status(303), Status(303)],
             ),
+            // The public counter: everyone reads, editors and admins set the goal.
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/counter",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "POST",
+                "/staff/campaigns/end-qualified-immunity/counter",
+                vec![("goal", "1000")],
+                [Login, Forbidden, Status(303), Status(303)],
+            ),
             // The pre-session forms need the pre-session cookie, which nobody here has.
             (
                 "POST",
@@ -345,6 +358,13 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
             Role::Editor
         };
         assert_eq!(victim_role, expected_role, "victim's role as {role}");
+        let goal = app
+            .store
+            .campaign_goal("end-qualified-immunity")
+            .await
+            .expect("goal")
+            .expect("campaign");
+        assert_eq!(goal.is_some(), i >= 2, "the goal as {role}");
         let tokens = service(&app).tokens().await.expect("tokens").len();
         assert_eq!(tokens, usize::from(role == "admin"), "tokens as {role}");
         let invited = app

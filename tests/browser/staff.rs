@@ -602,6 +602,44 @@ async fn staff_pages_have_no_serious_or_critical_accessibility_violations() {
         wait_for_heading(&browser, "Campaign file").await;
         check_both(&browser, &mut axe, &mut too_wide, "campaign file").await;
 
+        // The public counter, with a refused goal: the error summary, the field marked.
+        let counter = format!("/staff/campaigns/{SLUG}/counter");
+        browser.open(&app.url(&counter)).await;
+        wait_for_heading(&browser, "Public counter").await;
+        check_both(&browser, &mut axe, &mut too_wide, "public counter").await;
+        fill(&browser, "#goal", "0").await;
+        press(
+            &browser,
+            &format!(r#"form[action="{counter}"]"#),
+            "Save the goal",
+        )
+        .await;
+        let summary = text_of(&browser, "#error-summary-heading").await;
+        assert!(summary.contains("not saved"), "{summary}");
+        check_both(
+            &browser,
+            &mut axe,
+            &mut too_wide,
+            "public counter (refused)",
+        )
+        .await;
+        fill(&browser, "#goal", "20,000").await;
+        press(
+            &browser,
+            &format!(r#"form[action="{counter}"]"#),
+            "Save the goal",
+        )
+        .await;
+        let notice = text_of(&browser, "div.notice[role=status]").await;
+        assert!(notice.contains("goal is saved"), "{notice}");
+        check_both(
+            &browser,
+            &mut axe,
+            &mut too_wide,
+            "public counter (goal saved)",
+        )
+        .await;
+
         // What an organiser reads: the template (with a preview) and the scorecard, no forms
         // to change them.
         sign_out(&browser).await;

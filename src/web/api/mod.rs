@@ -2,6 +2,7 @@
 //! `/api/openapi.json`. Errors are `{"error": "..."}` (with `"field"` when about one).
 
 mod campaigns;
+mod counter;
 mod counts;
 mod messages;
 pub mod method_not_allowed;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(scorecards::revisions)
             .service(messages::create)
             .service(counts::counts)
+            .service(counter::counter)
             .service(receipts::show)
             .service(templates::current)
             .service(templates::versions)

@@ -10,6 +10,7 @@ mod assets;
 pub mod choose;
 pub mod compose;
 pub mod confirm;
+pub mod counter;
 pub mod home;
 mod links;
 pub mod map;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(confirm::page)
         .service(confirm::confirm)
         .service(receipt::page)
+        .service(counter::badge)
         .service(assets::stylesheet)
         .service(assets::copy_script);
 }

@@ -11,6 +11,8 @@
 //!   campaign file downloaded and uploaded (admin);
 //! - [`scorecards`]: `/staff/campaigns/{slug}/scorecards[/{state}[/history]]` (any role reads;
 //!   editors save, preview and restore);
+//! - [`counter`]: `GET/POST /staff/campaigns/{slug}/counter`: the public counter, its badge
+//!   and the campaign's goal (any role reads; editors set the goal);
 //! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role);
 //! - [`templates`]: the message template editor under `/staff/campaigns/{slug}/templates`
 //!   (any role reads, editors change).
@@ -22,6 +24,7 @@
 pub mod audit;
 pub mod auth;
 pub mod campaign_file;
+pub mod counter;
 pub mod csrf;
 pub mod home;
 pub mod login;
@@ -78,6 +81,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(scorecards::submit)
             .service(scorecards::history)
             .service(scorecards::restore)
+            .service(counter::page)
+            .service(counter::set_goal)
             .service(totp::page)
             .service(totp::begin)
             .service(totp::confirm)
