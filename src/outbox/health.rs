@@ -166,7 +166,10 @@ mod tests {
     #[test]
     fn replies_lose_addresses_and_length() {
         let r = redact("permanent error (550): 5.1.1 <jo@example.org>: Recipient rejected");
-        assert_eq!(r, "permanent error (550): 5.1.1 [address]: Recipient rejected");
+        assert_eq!(
+            r,
+            "permanent error (550): 5.1.1 [address]: Recipient rejected"
+        );
         assert!(!redact("to jo@example.org\r\nx").contains("jo@"));
         assert_eq!(redact(&"x".repeat(500)).chars().count(), REPLY_CHARS);
     }

@@ -5,8 +5,7 @@
 
 use super::{campaign_id, on_pool, Store, StoreError};
 use crate::outbox::health::{
-    cause, domain, redact, reply_code, tally, DeliveryHealth, Reply, StatusCounts,
-    SUPPORTER_DOMAIN,
+    cause, domain, redact, reply_code, tally, DeliveryHealth, Reply, StatusCounts, SUPPORTER_DOMAIN,
 };
 
 #[derive(sqlx::FromRow)]

@@ -38,8 +38,24 @@ fn event(
 
 async fn seed(app: &TestApp) {
     let events = vec![
-        event("MA", "ocd-person/ma-1", Chamber::StateUpper, Channel::Sent, 1, 3, 0),
-        event("MA", "ocd-person/ma-1", Chamber::StateUpper, Channel::Sent, 2, 4, 1),
+        event(
+            "MA",
+            "ocd-person/ma-1",
+            Chamber::StateUpper,
+            Channel::Sent,
+            1,
+            3,
+            0,
+        ),
+        event(
+            "MA",
+            "ocd-person/ma-1",
+            Chamber::StateUpper,
+            Channel::Sent,
+            2,
+            4,
+            1,
+        ),
         event(
             "MA",
             "ocd-person/ma-2",
@@ -59,14 +75,38 @@ async fn seed(app: &TestApp) {
             3,
         ),
         // The previous 7-day period: 4 messages.
-        event("MO", "bioguide:X000001", Chamber::UsHouse, Channel::Sent, 1, 4, 10),
+        event(
+            "MO",
+            "bioguide:X000001",
+            Chamber::UsHouse,
+            Channel::Sent,
+            1,
+            4,
+            10,
+        ),
         // Long ago: only in "all" and the total since launch.
-        event("MA", "ocd-person/ma-1", Chamber::StateUpper, Channel::Sent, 1, 100, 200),
+        event(
+            "MA",
+            "ocd-person/ma-1",
+            Chamber::StateUpper,
+            Channel::Sent,
+            1,
+            100,
+            200,
+        ),
     ];
-    assert!(app.store.count_messages(SLUG, &events).await.expect("count"));
+    assert!(app
+        .store
+        .count_messages(SLUG, &events)
+        .await
+        .expect("count"));
 }
 
-async fn get(app: &TestApp, who: &advocate_test_support::staff::Signed, path: &str) -> (u16, String) {
+async fn get(
+    app: &TestApp,
+    who: &advocate_test_support::staff::Signed,
+    path: &str,
+) -> (u16, String) {
     let res = app.staff_get(path, Some(who)).await;
     let status = res.status().as_u16();
     // Links read as written (askama escapes `&`).
@@ -77,9 +117,7 @@ async fn get(app: &TestApp, who: &advocate_test_support::staff::Signed, path: &s
 /// The `href`s of a page, unescaped.
 fn links(html: &str) -> Vec<String> {
     let re = regex::Regex::new(r#"href="([^"]*)""#).expect("regex");
-    re.captures_iter(html)
-        .map(|c| c[1].to_string())
-        .collect()
+    re.captures_iter(html).map(|c| c[1].to_string()).collect()
 }
 
 /// The text of the table captioned `caption` (tags removed, whitespace collapsed).
@@ -111,8 +149,8 @@ async fn the_dashboard_shows_seeded_counts_in_every_table_and_keeps_filters_in_e
         .and_then(|h| h.split("</section>").next())
         .expect("headline");
     let figure = |label: &str| {
-        let re = regex::Regex::new(&format!(r"<dt>{label}[^<]*</dt><dd>([^<]+)</dd>"))
-            .expect("regex");
+        let re =
+            regex::Regex::new(&format!(r"<dt>{label}[^<]*</dt><dd>([^<]+)</dd>")).expect("regex");
         re.captures(headline)
             .map(|c| c[1].to_string())
             .unwrap_or_else(|| panic!("no {label} in {headline}"))
@@ -139,9 +177,15 @@ async fn the_dashboard_shows_seeded_counts_in_every_table_and_keeps_filters_in_e
     assert!(states.contains("Missouri 5 0 0 5 1"), "{states}");
     assert!(html.contains("Massachusetts, MA: 9 messages"));
     let offices = table(&html, "Messages by office");
-    assert!(offices.contains("ocd-person/ma-1 State senate (upper) MA 7 0 0 7"), "{offices}");
+    assert!(
+        offices.contains("ocd-person/ma-1 State senate (upper) MA 7 0 0 7"),
+        "{offices}"
+    );
     let versions = table(&html, "Messages by the version");
-    assert!(versions.contains("Members of Congress Version 1"), "{versions}");
+    assert!(
+        versions.contains("Members of Congress Version 1"),
+        "{versions}"
+    );
     assert!(html.contains("/staff/campaigns/end-qualified-immunity/templates/state/versions"));
 
     // Every link the dashboard makes keeps the range.
@@ -170,7 +214,10 @@ async fn the_dashboard_shows_seeded_counts_in_every_table_and_keeps_filters_in_e
     assert_eq!(status, 200);
     let figure_total = html.contains("<dt>Messages</dt><dd>7</dd>");
     assert!(figure_total, "MA upper sent: 3 + 4");
-    for l in links(&html).into_iter().filter(|l| l.contains("/reach?") || l.contains(".csv")) {
+    for l in links(&html)
+        .into_iter()
+        .filter(|l| l.contains("/reach?") || l.contains(".csv"))
+    {
         for part in ["state=", "chamber=state_upper", "channel=sent"] {
             assert!(l.contains(part), "{l} lost {part}");
         }
@@ -206,13 +253,14 @@ async fn bad_parameters_are_a_400_page_with_the_form_and_the_field_named() {
         assert!(html.contains(r#"<form class="reach-form""#), "{query}");
         assert!(!html.contains("headline-heading"), "{query}: no figures");
         if let Some(id) = field_id {
-            let marked = format!(
-                r#"id="{id}" "#
-            );
+            let marked = format!(r#"id="{id}" "#);
             let at = html.find(&marked).unwrap_or_else(|| panic!("{id}"));
             let rest = &html[at..at + 400];
             assert!(rest.contains(r#"aria-invalid="true""#), "{query}: {rest}");
-            assert!(html.contains(r#"<p class="field-error" id="filter-error">"#), "{query}");
+            assert!(
+                html.contains(r#"<p class="field-error" id="filter-error">"#),
+                "{query}"
+            );
         }
     }
     // The raw value is kept in the date input.
@@ -252,11 +300,21 @@ async fn the_legislator_page_shows_its_own_days_and_unknown_offices_are_404() {
         assert_eq!(status, 200, "{path}");
         assert!(html.contains("<dt>Messages</dt><dd>5</dd>"), "{path}");
     }
-    let (status, _) = get(&app, &org, &format!("{PAGE}/legislators/ocd-person%2Fnobody")).await;
+    let (status, _) = get(
+        &app,
+        &org,
+        &format!("{PAGE}/legislators/ocd-person%2Fnobody"),
+    )
+    .await;
     assert_eq!(status, 404);
     let (status, _) = get(&app, &org, "/staff/campaigns/nope/reach").await;
     assert_eq!(status, 404);
-    let (status, html) = get(&app, &org, &format!("{PAGE}/legislators/bioguide%3AX000001?to=x")).await;
+    let (status, html) = get(
+        &app,
+        &org,
+        &format!("{PAGE}/legislators/bioguide%3AX000001?to=x"),
+    )
+    .await;
     assert_eq!(status, 400, "{html}");
 
     // /staff/reach goes to the running campaign's dashboard.
@@ -269,8 +327,7 @@ async fn the_legislator_page_shows_its_own_days_and_unknown_offices_are_404() {
 async fn delivery_health_shows_a_mail_refused_with_550_and_its_reply_without_supporter_data() {
     let rig = rig(&[]).await;
     rig.confirmed(2).await;
-    let faulty =
-        StubSmtp::start(Script::always(Fault::RcptReject).for_domain(OFFICE_DOMAIN)).await;
+    let faulty = StubSmtp::start(Script::always(Fault::RcptReject).for_domain(OFFICE_DOMAIN)).await;
     rig.deliver_through(&faulty.url(), 5).await;
     let (_, org) = signed_in(&rig.app, "org@example.org", Role::Organiser).await;
     let (status, html) = get(&rig.app, &org, PAGE).await;

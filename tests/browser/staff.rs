@@ -636,22 +636,46 @@ async fn staff_pages_have_no_serious_or_critical_accessibility_violations() {
         // header clicked keep the filters; the legislator page.
         let now = chrono::Utc::now();
         let events: Vec<advocate::store::CountEvent> = [
-            ("MA", "ocd-person/ma-1", advocate::directory::Chamber::StateUpper, 3, 0),
-            ("MA", "ocd-person/ma-2", advocate::directory::Chamber::StateLower, 2, 12),
-            ("MO", "bioguide:X000001", advocate::directory::Chamber::UsHouse, 5, 2),
+            (
+                "MA",
+                "ocd-person/ma-1",
+                advocate::directory::Chamber::StateUpper,
+                3,
+                0,
+            ),
+            (
+                "MA",
+                "ocd-person/ma-2",
+                advocate::directory::Chamber::StateLower,
+                2,
+                12,
+            ),
+            (
+                "MO",
+                "bioguide:X000001",
+                advocate::directory::Chamber::UsHouse,
+                5,
+                2,
+            ),
         ]
         .into_iter()
-        .map(|(state, id, chamber, n, days)| advocate::store::CountEvent {
-            state: advocate::domain::StateCode::parse(state).expect("state"),
-            legislator_id: id.to_string(),
-            chamber,
-            channel: advocate::stats::Channel::Sent,
-            template_version: 1,
-            n,
-            at: now - chrono::Duration::days(days),
-        })
+        .map(
+            |(state, id, chamber, n, days)| advocate::store::CountEvent {
+                state: advocate::domain::StateCode::parse(state).expect("state"),
+                legislator_id: id.to_string(),
+                chamber,
+                channel: advocate::stats::Channel::Sent,
+                template_version: 1,
+                n,
+                at: now - chrono::Duration::days(days),
+            },
+        )
         .collect();
-        assert!(app.store.count_messages(SLUG, &events).await.expect("counted"));
+        assert!(app
+            .store
+            .count_messages(SLUG, &events)
+            .await
+            .expect("counted"));
         browser
             .open(&app.url(&format!("/staff/campaigns/{SLUG}/reach?state=MA")))
             .await;
@@ -674,8 +698,12 @@ async fn staff_pages_have_no_serious_or_critical_accessibility_violations() {
             Some("range=7&state=MA&sort=office&dir=asc"),
             "{url}"
         );
-        let sorted = browser.find(r#"#legislators th[aria-sort="ascending"]"#).await;
-        assert!(within("read the header", sorted.text()).await.contains("Office"));
+        let sorted = browser
+            .find(r#"#legislators th[aria-sort="ascending"]"#)
+            .await;
+        assert!(within("read the header", sorted.text())
+            .await
+            .contains("Office"));
         let office = browser
             .find(r#"#legislators tbody a[href*="/legislators/"]"#)
             .await;

@@ -144,7 +144,11 @@ pub fn chart(series: &[DayPoint], subject: &str) -> ChartView {
     let desc = match (series.first(), series.last()) {
         (Some(first), Some(last)) => {
             let busiest = busiest.map_or(String::new(), |p| {
-                format!(" The busiest day was {} with {}.", day_label(p.day), p.total)
+                format!(
+                    " The busiest day was {} with {}.",
+                    day_label(p.day),
+                    p.total
+                )
             });
             format!(
                 "{total} messages from {} to {}, shown as a bar per day (scale on the left).{busiest} \

@@ -734,12 +734,9 @@ pub async fn dashboard(
                     Some(Audience::Federal) => "Members of Congress",
                     None => "Unknown audience",
                 },
-                href: audience.filter(|_| template_version > 0).map(|a| {
-                    format!(
-                        "/staff/campaigns/{slug}/templates/{}/versions",
-                        a.as_str()
-                    )
-                }),
+                href: audience
+                    .filter(|_| template_version > 0)
+                    .map(|a| format!("/staff/campaigns/{slug}/templates/{}/versions", a.as_str())),
                 version: if template_version > 0 {
                     format!("Version {template_version}")
                 } else {
@@ -942,7 +939,9 @@ mod tests {
             let b = buckets(max);
             assert_eq!(b[0].0, 1);
             assert_eq!(b.last().map(|x| x.1), Some(max));
-            assert!(b.windows(2).all(|w| w[0].1 + 1 == w[1].0 && w[0].0 <= w[0].1));
+            assert!(b
+                .windows(2)
+                .all(|w| w[0].1 + 1 == w[1].0 && w[0].0 <= w[0].1));
         }
         assert_eq!(bucket_shades(4).len(), 4);
     }
