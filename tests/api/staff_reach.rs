@@ -111,7 +111,7 @@ async fn get(
     let status = res.status().as_u16();
     // Links read as written (askama escapes `&`).
     let html = res.text().await.expect("body");
-    (status, html.replace("&#38;", "&").replace("&", "&"))
+    (status, html.replace("&#38;", "&").replace("&amp;", "&"))
 }
 
 /// The `href`s of a page, unescaped.
