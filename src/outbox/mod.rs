@@ -12,6 +12,7 @@
 //! submission id under a server key, so a repeated request (same `Idempotency-Key`) can answer
 //! with the same receipt link. Only SHA-256 hashes of both are stored.
 
+pub mod health;
 mod lifecycle;
 pub mod mail;
 pub mod purge;

@@ -7,6 +7,7 @@
 mod campaigns;
 mod counts;
 mod directory;
+mod health;
 pub mod lookup_cache;
 mod messages;
 mod outbox;

@@ -20,6 +20,7 @@ mod smtp_stub;
 mod staff;
 mod staff_campaign_file;
 mod staff_people;
+mod staff_reach;
 mod staff_scorecards;
 mod staff_templates;
 mod staff_web;

@@ -67,6 +67,21 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
     person(&staff, "org@example.org", Role::Organiser).await;
     person(&staff, "ed@example.org", Role::Editor).await;
     person(&staff, "admin@example.org", Role::Admin).await;
+    // One office counted, for the reach legislator page.
+    let counted = advocate::store::CountEvent {
+        state: advocate::domain::StateCode::parse("MA").expect("MA"),
+        legislator_id: "bioguide:M001".into(),
+        chamber: advocate::directory::Chamber::UsHouse,
+        channel: advocate::stats::Channel::Sent,
+        template_version: 1,
+        n: 1,
+        at: chrono::Utc::now(),
+    };
+    assert!(app
+        .store
+        .count_messages(advocate_test_support::SLUG, &[counted])
+        .await
+        .expect("counted"));
 
     use Expect::*;
     let roles: [(&str, Option<&str>); 4] = [
@@ -315,6 +330,37 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 "/staff/campaigns/end-qualified-immunity/templates/federal/versions/1/restore",
                 vec![],
                 [Login, Forbidden, Status(303), Status(303)],
+            ),
+            // The reach dashboard: every role reads.
+            (
+                "GET",
+                "/staff/reach",
+                vec![],
+                [Login, Status(303), Status(303), Status(303)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach?range=365",
+                vec![],
+                [Login, Status(400), Status(400), Status(400)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach/legislators/bioguide%3AM001",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach/legislators/nobody",
+                vec![],
+                [Login, Status(404), Status(404), Status(404)],
             ),
             ("POST", "/staff/logout/everywhere", vec![], [Login; 4]),
         ];

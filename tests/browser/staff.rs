@@ -670,6 +670,88 @@ async fn staff_pages_have_no_serious_or_critical_accessibility_violations() {
         )
         .await;
 
+        // The reach dashboard (as an organiser), with counts to show: a preset and a sort
+        // header clicked keep the filters; the legislator page.
+        let now = chrono::Utc::now();
+        let events: Vec<advocate::store::CountEvent> = [
+            (
+                "MA",
+                "ocd-person/ma-1",
+                advocate::directory::Chamber::StateUpper,
+                3,
+                0,
+            ),
+            (
+                "MA",
+                "ocd-person/ma-2",
+                advocate::directory::Chamber::StateLower,
+                2,
+                12,
+            ),
+            (
+                "MO",
+                "bioguide:X000001",
+                advocate::directory::Chamber::UsHouse,
+                5,
+                2,
+            ),
+        ]
+        .into_iter()
+        .map(
+            |(state, id, chamber, n, days)| advocate::store::CountEvent {
+                state: advocate::domain::StateCode::parse(state).expect("state"),
+                legislator_id: id.to_string(),
+                chamber,
+                channel: advocate::stats::Channel::Sent,
+                template_version: 1,
+                n,
+                at: now - chrono::Duration::days(days),
+            },
+        )
+        .collect();
+        assert!(app
+            .store
+            .count_messages(SLUG, &events)
+            .await
+            .expect("counted"));
+        browser
+            .open(&app.url(&format!("/staff/campaigns/{SLUG}/reach?state=MA")))
+            .await;
+        wait_for_heading(&browser, "Reach").await;
+        check_both(&browser, &mut axe, &mut too_wide, "reach dashboard").await;
+        let preset = browser
+            .find(r#"nav[aria-label="Date ranges"] a[href*="range=7"]"#)
+            .await;
+        click_to_navigate(&browser, "the 7-day preset", &preset).await;
+        let url = within("read the URL", browser.client.current_url()).await;
+        assert_eq!(url.query(), Some("range=7&state=MA"), "{url}");
+        assert!(shown(&browser).await.contains("ocd-person/ma-1"));
+        let sort = browser
+            .find(r#"#legislators th a[href*="sort=office"]"#)
+            .await;
+        click_to_navigate(&browser, "the office sort header", &sort).await;
+        let url = within("read the URL", browser.client.current_url()).await;
+        assert_eq!(
+            url.query(),
+            Some("range=7&state=MA&sort=office&dir=asc"),
+            "{url}"
+        );
+        let sorted = browser
+            .find(r#"#legislators th[aria-sort="ascending"]"#)
+            .await;
+        let header = within("read the header", sorted.text()).await;
+        assert!(header.to_lowercase().contains("office"), "{header}");
+        let office = browser
+            .find(r#"#legislators tbody a[href*="/legislators/"]"#)
+            .await;
+        click_to_navigate(&browser, "an office", &office).await;
+        assert_eq!(
+            current_path(&browser).await,
+            format!("/staff/campaigns/{SLUG}/reach/legislators/ocd-person%2Fma-1")
+        );
+        wait_for_heading(&browser, "ocd-person/ma-1").await;
+        check_both(&browser, &mut axe, &mut too_wide, "reach legislator page").await;
+
         browser.close().await;
         assert!(
             too_wide.is_empty(),

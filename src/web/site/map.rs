@@ -168,8 +168,10 @@ pub enum Mark {
 #[derive(Debug, Clone)]
 pub struct Tile {
     pub code: &'static str,
-    /// Lower-case code for the link, `/states/ma`.
+    /// Lower-case code, `ma`.
     pub slug: String,
+    /// Where the tile links to (`/states/ma` on the home page).
+    pub href: String,
     /// The link's accessible name, such as "Massachusetts: 3.5 of 9 standards met, failed bill".
     pub label: String,
     pub x: u32,
@@ -288,12 +290,62 @@ fn star_points(cx: f64, cy: f64, r: f64) -> String {
         .join(" ")
 }
 
+/// What one state's tile shows on any map: its colour, its link and the link's name.
+#[derive(Debug, Clone)]
+pub struct Coloured {
+    pub state: StateCode,
+    /// A colour, or a pattern (`url(#id)`), with the ink that reads on it.
+    pub fill: String,
+    pub ink: &'static str,
+    pub href: String,
+    pub label: String,
+    pub mark: Option<Mark>,
+}
+
+impl Coloured {
+    /// A state shaded `shade`, unmarked.
+    pub fn shaded(state: StateCode, shade: Shade, href: String, label: String) -> Coloured {
+        Coloured {
+            state,
+            fill: shade.fill.to_string(),
+            ink: shade.ink,
+            href,
+            label,
+            mark: None,
+        }
+    }
+}
+
 impl MapView {
     /// Builds the map from every state's scorecard; `rubric_size` is the number of standards.
     pub fn build(cards: &[Scorecard], rubric_size: usize) -> MapView {
-        let mut placed: Vec<(u8, u8, &Scorecard)> = cards
+        let states: Vec<Coloured> = cards
             .iter()
-            .filter_map(|card| position(card.state).map(|(col, row)| (col, row, card)))
+            .map(|card| {
+                let shade = shade(card);
+                Coloured {
+                    state: card.state,
+                    fill: if card.bill.is_some() {
+                        shade.fill.to_string()
+                    } else {
+                        format!("url(#{HATCH_ID})")
+                    },
+                    ink: shade.ink,
+                    href: format!("/states/{}", card.state.as_str().to_ascii_lowercase()),
+                    label: tile_label(card),
+                    mark: mark(card),
+                }
+            })
+            .collect();
+        MapView::coloured(&states, legend(rubric_size))
+    }
+
+    /// The same grid with each state's colour, link and name given (a state left out has no
+    /// tile), and `legend` below it.
+    pub fn coloured(states: &[Coloured], legend: Vec<LegendEntry>) -> MapView {
+        let mut placed: Vec<(u8, u8, &Coloured)> = states
+            .iter()
+            .filter_map(|c| position(c.state).map(|(col, row)| (col, row, c)))
             .collect();
         // Reading order, so keyboard users move across the map row by row.
         placed.sort_by_key(|(col, row, _)| (*row, *col));
@@ -313,28 +365,22 @@ impl MapView {
 
         let tiles = placed
             .into_iter()
-            .map(|(col, row, card)| {
+            .map(|(col, row, c)| {
                 let x = MARGIN + u32::from(col) * PITCH;
                 let y = MARGIN + u32::from(row) * PITCH;
-                let shade = shade(card);
-                let mark = mark(card);
-                let fill = if card.bill.is_some() {
-                    shade.fill.to_string()
-                } else {
-                    format!("url(#{HATCH_ID})")
-                };
                 // Top right, clear of the inner outline and of the code below it.
                 let mark_x = x + TILE - 14;
                 let mark_y = y + 14;
                 Tile {
-                    code: card.state.as_str(),
-                    slug: card.state.as_str().to_ascii_lowercase(),
-                    label: tile_label(card),
+                    code: c.state.as_str(),
+                    slug: c.state.as_str().to_ascii_lowercase(),
+                    href: c.href.clone(),
+                    label: c.label.clone(),
                     x,
                     y,
                     size: TILE,
-                    fill,
-                    ink: shade.ink,
+                    fill: c.fill.clone(),
+                    ink: c.ink,
                     text_x: x + TILE / 2,
                     text_y: y + TILE / 2 + 7,
                     ring_x: x - 3,
@@ -343,8 +389,8 @@ impl MapView {
                     inner_x: x + 4,
                     inner_y: y + 4,
                     inner_size: TILE - 8,
-                    pending: mark == Some(Mark::Pending),
-                    passed: mark == Some(Mark::Passed),
+                    pending: c.mark == Some(Mark::Pending),
+                    passed: c.mark == Some(Mark::Passed),
                     mark_x,
                     mark_y,
                     star: star_points(f64::from(mark_x), f64::from(mark_y), 5.5),
@@ -356,11 +402,22 @@ impl MapView {
             width: cols * PITCH + 2 * MARGIN - (PITCH - TILE),
             height: rows * PITCH + 2 * MARGIN - (PITCH - TILE),
             tiles,
-            legend: legend(rubric_size),
+            legend,
             hatch_id: HATCH_ID,
             hatch_fill: NO_LEGISLATION.fill,
             hatch_line: HATCH_LINE,
         }
+    }
+}
+
+/// A legend line for a plain colour.
+pub fn swatch(text: String, shade: Shade) -> LegendEntry {
+    LegendEntry {
+        text,
+        fill: shade.fill.to_string(),
+        ink: shade.ink,
+        mark: None,
+        star: String::new(),
     }
 }
 

@@ -15,7 +15,9 @@
 //!   and the campaign's goal (any role reads; editors set the goal);
 //! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role);
 //! - [`templates`]: the message template editor under `/staff/campaigns/{slug}/templates`
-//!   (any role reads, editors change).
+//!   (any role reads, editors change);
+//! - [`reach`]: `GET /staff/reach`, `GET /staff/campaigns/{slug}/reach` and
+//!   `GET .../reach/legislators/{id}`: the reach dashboard and delivery health (any role).
 //!
 //! Who may do what is in each handler's signature ([`auth::Signed`]); the middleware finds the
 //! session once per request and refuses every unsafe request that fails the [`csrf`] checks
@@ -32,6 +34,7 @@ pub mod logout;
 mod multipart;
 pub mod password;
 pub mod people;
+pub mod reach;
 pub mod scorecard_form;
 pub mod scorecards;
 pub mod templates;
@@ -86,6 +89,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(totp::page)
             .service(totp::begin)
             .service(totp::confirm)
+            .service(reach::default_campaign)
+            .service(reach::dashboard)
+            .service(reach::legislator)
             .service(templates::default_campaign)
             .service(templates::list)
             .service(templates::edit::page)

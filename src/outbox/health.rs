@@ -1,0 +1,198 @@
+//! Delivery health for organisers: where a campaign's outbox mails are, how long the oldest due
+//! one has waited, and why mails failed, read from `last_error`.
+//!
+//! `last_error` holds what `smtp::classify` wrote (lettre's "permanent error (550): <reply>",
+//! perhaps after "gave up after N attempts: "), a timeout sentence, or a `mail::BuildError`. A
+//! reply can quote the recipient's address, which for a confirmation email is the supporter's,
+//! so every reply shown is passed through [`redact`] (addresses removed, cut to
+//! [`REPLY_CHARS`]); recipient domains are only grouped for messages to offices.
+
+/// Characters of a reply shown.
+pub const REPLY_CHARS: usize = 200;
+/// Replies listed.
+pub const LAST_REPLIES: i64 = 10;
+/// The cause of a failure with no SMTP reply code.
+pub const OTHER_CAUSE: &str = "connection / other";
+/// The "domain" of failed confirmation emails (their recipient is a supporter: not shown).
+pub const SUPPORTER_DOMAIN: &str = "(confirmation emails to supporters)";
+
+/// Mails of a campaign by where they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    /// Waiting for the supporter's confirmation.
+    pub held: i64,
+    /// Queued, never tried.
+    pub queued: i64,
+    pub sending: i64,
+    /// Queued again after a failed attempt.
+    pub retrying: i64,
+    pub sent: i64,
+    pub failed: i64,
+}
+
+/// One failed or retrying mail's reply as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// When it failed, or (retrying) when it is tried next; Unix seconds.
+    pub at: i64,
+    pub failed: bool,
+    pub code: Option<u16>,
+    pub text: String,
+}
+
+/// A campaign's delivery health.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryHealth {
+    pub status: StatusCounts,
+    /// Seconds the oldest due (queued, past its time) mail has waited.
+    pub oldest_due_secs: Option<i64>,
+    /// Failures in the range by cause (most first).
+    pub by_cause: Vec<(String, i64)>,
+    /// Failures in the range by recipient domain (most first).
+    pub by_domain: Vec<(String, i64)>,
+    /// The latest replies, newest first.
+    pub replies: Vec<Reply>,
+}
+
+/// The SMTP reply code a stored failure starts with: `(550)` as lettre writes it, or a reply
+/// quoted from its start (`550 5.1.1 ...`), after an optional "gave up after N attempts: ".
+pub fn reply_code(error: &str) -> Option<u16> {
+    let mut rest = error.trim_start();
+    if let Some(after) = rest.strip_prefix("gave up after ") {
+        rest = after.split_once(": ").map_or("", |(_, r)| r);
+    }
+    let code = |s: &str| -> Option<u16> {
+        let digits = s.get(..3)?;
+        let next = s[3..].chars().next();
+        if digits.bytes().all(|b| b.is_ascii_digit())
+            && (b'2'..=b'5').contains(&digits.as_bytes()[0])
+            && !next.is_some_and(|c| c.is_ascii_digit())
+        {
+            digits.parse().ok()
+        } else {
+            None
+        }
+    };
+    if let Some(found) = code(rest) {
+        return Some(found);
+    }
+    // lettre: "permanent error (550)", "transient error (451)".
+    let (head, tail) = rest.split_once('(')?;
+    if head.ends_with("error ") {
+        let found = code(tail)?;
+        return tail[3..].starts_with(')').then_some(found);
+    }
+    None
+}
+
+/// The cause a failure is grouped under: the reply's class and code ("5.x.x 550"), or
+/// [`OTHER_CAUSE`].
+pub fn cause(error: &str) -> String {
+    match reply_code(error) {
+        Some(code) => format!("{}.x.x {code}", code / 100),
+        None => OTHER_CAUSE.to_string(),
+    }
+}
+
+/// A reply fit to show staff: every email address replaced by `[address]`, control characters
+/// by spaces, cut to [`REPLY_CHARS`] characters.
+pub fn redact(error: &str) -> String {
+    let mut out = Vec::new();
+    for word in error.split(' ') {
+        if word.contains('@') {
+            // Keep the punctuation around an address ("<a@b>:" -> "[address]:").
+            let tail: String = word
+                .chars()
+                .rev()
+                .take_while(|c| matches!(c, '>' | ':' | ',' | ';' | '.' | ')' | ']'))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .filter(|c| *c != '>')
+                .collect();
+            out.push(format!("[address]{tail}"));
+        } else {
+            out.push(word.to_string());
+        }
+    }
+    out.join(" ")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(REPLY_CHARS)
+        .collect()
+}
+
+/// The domain of a recipient address, lower-cased (`None` without one).
+pub fn domain(address: &str) -> Option<String> {
+    let (_, domain) = address.trim().rsplit_once('@')?;
+    let domain = domain.trim_end_matches('>').trim().to_ascii_lowercase();
+    (!domain.is_empty()).then_some(domain)
+}
+
+/// Adds `n` to `key` in a list kept most first (then by name).
+pub fn tally(list: &mut Vec<(String, i64)>, key: String, n: i64) {
+    match list.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, total)) => *total += n,
+        None => list.push((key, n)),
+    }
+    list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn codes_are_read_from_lettre_errors_and_quoted_replies() {
+        let lettre = "permanent error (550): 5.1.1 Recipient rejected: no such user";
+        assert_eq!(reply_code(lettre), Some(550));
+        assert_eq!(cause(lettre), "5.x.x 550");
+        assert_eq!(
+            cause("gave up after 5 attempts: transient error (451): try later"),
+            "4.x.x 451"
+        );
+        assert_eq!(cause("421 4.7.0 too busy"), "4.x.x 421");
+        assert_eq!(
+            cause("no answer from the mail server within 301 seconds"),
+            OTHER_CAUSE
+        );
+        assert_eq!(cause("Connection error: refused"), OTHER_CAUSE);
+        assert_eq!(cause("5501 nope"), OTHER_CAUSE);
+        assert_eq!(cause("error (999) x"), OTHER_CAUSE);
+        assert_eq!(cause(""), OTHER_CAUSE);
+    }
+
+    #[test]
+    fn replies_lose_addresses_and_length() {
+        let r = redact("permanent error (550): 5.1.1 <jo@example.org>: Recipient rejected");
+        assert_eq!(
+            r,
+            "permanent error (550): 5.1.1 [address]: Recipient rejected"
+        );
+        assert!(!redact("to jo@example.org\r\nx").contains("jo@"));
+        assert_eq!(redact(&"x".repeat(500)).chars().count(), REPLY_CHARS);
+    }
+
+    #[test]
+    fn domains_and_tallies() {
+        assert_eq!(domain("Rep@House.GOV").as_deref(), Some("house.gov"));
+        assert_eq!(domain("nobody"), None);
+        let mut list = Vec::new();
+        tally(&mut list, "a".into(), 1);
+        tally(&mut list, "b".into(), 2);
+        tally(&mut list, "a".into(), 2);
+        assert_eq!(list, vec![("a".to_string(), 3), ("b".to_string(), 2)]);
+    }
+
+    proptest! {
+        #[test]
+        fn any_error_text_has_a_cause_and_a_safe_reply(text in "\\PC{0,300}") {
+            let c = cause(&text);
+            prop_assert!(c == OTHER_CAUSE || c.ends_with(|ch: char| ch.is_ascii_digit()));
+            let r = redact(&text);
+            prop_assert!(r.chars().count() <= REPLY_CHARS);
+            prop_assert!(!r.contains('@'));
+        }
+    }
+}
