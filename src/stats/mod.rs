@@ -4,6 +4,7 @@
 //! (one upsert per office and channel) when a draft link is first followed (see
 //! `messages::drafts`) and when the SMTP server accepts a message (the outbox).
 
+pub mod export;
 pub mod reach;
 
 use crate::directory::Chamber;

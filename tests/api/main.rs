@@ -9,6 +9,7 @@ mod mailbox;
 mod messages;
 mod openapi;
 mod pages;
+mod reach;
 mod reach_store;
 mod retention;
 mod scorecards;

@@ -6,6 +6,7 @@ mod counts;
 mod messages;
 pub mod method_not_allowed;
 mod openapi;
+pub mod reach;
 mod receipts;
 mod scorecards;
 mod targets;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(scorecards::revisions)
             .service(messages::create)
             .service(counts::counts)
+            .service(reach::reach)
             .service(receipts::show)
             .service(templates::current)
             .service(templates::versions)

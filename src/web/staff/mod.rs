@@ -13,7 +13,9 @@
 //!   editors save, preview and restore);
 //! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role);
 //! - [`templates`]: the message template editor under `/staff/campaigns/{slug}/templates`
-//!   (any role reads, editors change).
+//!   (any role reads, editors change);
+//! - [`reach_export`]: `GET /staff/campaigns/{slug}/reach/{group}.csv`, the reach tables as CSV
+//!   (organisers and up).
 //!
 //! Who may do what is in each handler's signature ([`auth::Signed`]); the middleware finds the
 //! session once per request and refuses every unsafe request that fails the [`csrf`] checks
@@ -29,6 +31,7 @@ pub mod logout;
 mod multipart;
 pub mod password;
 pub mod people;
+pub mod reach_export;
 pub mod scorecard_form;
 pub mod scorecards;
 pub mod templates;
@@ -72,6 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(tokens::create)
             .service(tokens::revoke)
             .service(audit::page)
+            .service(reach_export::download)
             .service(scorecards::home)
             .service(scorecards::list)
             .service(scorecards::page)
