@@ -150,7 +150,11 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    out.write_record(cells.into_iter().map(|c| escape_cell(c.as_ref()).into_owned()))
+    out.write_record(
+        cells
+            .into_iter()
+            .map(|c| escape_cell(c.as_ref()).into_owned()),
+    )
 }
 
 fn finish(out: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {

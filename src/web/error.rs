@@ -10,8 +10,8 @@ use crate::messages::editor::{HistoryError, PreviewError, SaveTemplateError};
 use crate::messages::{FlowError, MessageError};
 use crate::outbox::SendError;
 use crate::scorecard::Campaign;
-use crate::stats::reach::ReachParamError;
 use crate::staff::{SetPasswordError, StaffError};
+use crate::stats::reach::ReachParamError;
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -350,7 +350,12 @@ through_problem!(
     FlowError,
 );
 
-through_problem!(SaveTemplateError, HistoryError, PreviewError, ReachParamError);
+through_problem!(
+    SaveTemplateError,
+    HistoryError,
+    PreviewError,
+    ReachParamError
+);
 
 fn page_message(p: &Problem) -> String {
     match (&p.message, p.status) {

@@ -120,10 +120,7 @@ impl ReachRequest {
             None => Format::Json,
         };
         let order = query.order()?;
-        let paged = query
-            .page
-            .as_deref()
-            .is_some_and(|p| !p.trim().is_empty());
+        let paged = query.page.as_deref().is_some_and(|p| !p.trim().is_empty());
         Ok(ReachRequest {
             filter,
             group,
@@ -277,8 +274,8 @@ mod tests {
         let csv = ReachRequest::parse(&query("group_by=state"), Some("text/csv"), today())
             .expect("parses");
         assert_eq!((csv.group, csv.format), (GroupBy::State, Format::Csv));
-        let json = ReachRequest::parse(&query("format=json"), Some("text/csv"), today())
-            .expect("parses");
+        let json =
+            ReachRequest::parse(&query("format=json"), Some("text/csv"), today()).expect("parses");
         assert_eq!(json.format, Format::Json, "format wins over Accept");
         let paged = ReachRequest::parse(
             &query("group_by=legislator&sort=office&page=2"),
@@ -308,11 +305,8 @@ mod tests {
 
     #[test]
     fn the_filename_names_the_grouping_and_the_range() {
-        let f = ReachFilter::parse(
-            &query("from=2026-11-01&to=2026-11-30").params(),
-            today(),
-        )
-        .expect("parses");
+        let f = ReachFilter::parse(&query("from=2026-11-01&to=2026-11-30").params(), today())
+            .expect("parses");
         assert_eq!(
             csv_filename("eqi", GroupBy::TemplateVersion, &f),
             "eqi-reach-template_version-2026-11-01-2026-11-30.csv"

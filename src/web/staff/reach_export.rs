@@ -21,9 +21,8 @@ pub async fn download(
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let (slug, group) = path.into_inner();
-    let group = GroupBy::parse(&group).map_err(|_| {
-        PageError::not_found("There is no such reach table to download.")
-    })?;
+    let group = GroupBy::parse(&group)
+        .map_err(|_| PageError::not_found("There is no such reach table to download."))?;
     let query = ReportQuery::from_query(req.query_string()).map_err(|_| {
         PageError::from(Problem::new(
             StatusCode::BAD_REQUEST,

@@ -143,21 +143,29 @@ pub fn json_key_and_totals(group: GroupBy, row: &serde_json::Value) -> (String, 
 /// A CSV report (header and records, as a CSV reader gave them, escapes still on) by
 /// [`event_key`]. The columns a grouping's CSV leaves out are filled from `total`: a channel
 /// row's one channel, a legislator's one office, a version's offices are not in its CSV (`-1`).
-pub fn csv_totals(group: GroupBy, header: &[String], records: &[Vec<String>]) -> BTreeMap<String, Totals> {
+pub fn csv_totals(
+    group: GroupBy,
+    header: &[String],
+    records: &[Vec<String>],
+) -> BTreeMap<String, Totals> {
     let col = |name: &str| header.iter().position(|h| h == name);
     let mut out = BTreeMap::new();
     for r in records {
         let get = |name: &str| col(name).map(|i| r[i].clone());
-        let num = |name: &str| get(name).map(|v| v.parse::<i64>().unwrap_or_else(|_| panic!("{name}: {v}")));
+        let num = |name: &str| {
+            get(name).map(|v| v.parse::<i64>().unwrap_or_else(|_| panic!("{name}: {v}")))
+        };
         let unescape = |v: String| advocate::stats::export::unescape_cell(&v).to_string();
         let key = match group {
             GroupBy::Day => get("day"),
             GroupBy::State => get("state"),
             GroupBy::Legislator => get("legislator_id").map(unescape),
             GroupBy::Channel => get("channel"),
-            GroupBy::TemplateVersion => {
-                Some(format!("{}/{}", get("audience").unwrap_or_default(), get("template_version").unwrap_or_default()))
-            }
+            GroupBy::TemplateVersion => Some(format!(
+                "{}/{}",
+                get("audience").unwrap_or_default(),
+                get("template_version").unwrap_or_default()
+            )),
         }
         .expect("the key column");
         let total = num("total").expect("total");
@@ -184,7 +192,10 @@ pub fn csv_totals(group: GroupBy, header: &[String], records: &[Vec<String>]) ->
 }
 
 /// `expected` with what a grouping's CSV does not say left out (offices of a version row).
-pub fn as_csv_says(group: GroupBy, mut expected: BTreeMap<String, Totals>) -> BTreeMap<String, Totals> {
+pub fn as_csv_says(
+    group: GroupBy,
+    mut expected: BTreeMap<String, Totals>,
+) -> BTreeMap<String, Totals> {
     if group == GroupBy::TemplateVersion {
         for t in expected.values_mut() {
             t.offices = -1;
@@ -195,7 +206,9 @@ pub fn as_csv_says(group: GroupBy, mut expected: BTreeMap<String, Totals>) -> BT
 
 /// Reads a CSV body with the `csv` crate: the header and the records.
 pub fn read_csv(body: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(body);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(body);
     let header = reader
         .headers()
         .expect("a header row")
@@ -204,7 +217,12 @@ pub fn read_csv(body: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
         .collect();
     let records = reader
         .records()
-        .map(|r| r.expect("a CSV record").iter().map(str::to_string).collect())
+        .map(|r| {
+            r.expect("a CSV record")
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
         .collect();
     (header, records)
 }
@@ -237,9 +255,9 @@ impl TestApp {
         query: &str,
         who: Option<&Signed>,
     ) -> Response {
-        let mut req = self
-            .client
-            .get(self.url(&format!("/staff/campaigns/{slug}/reach/{group}.csv?{query}")));
+        let mut req = self.client.get(self.url(&format!(
+            "/staff/campaigns/{slug}/reach/{group}.csv?{query}"
+        )));
         if let Some(s) = who {
             req = req.header("cookie", format!("{SESSION_COOKIE}={}", s.cookie));
         }
