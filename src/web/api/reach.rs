@@ -324,6 +324,25 @@ mod tests {
             let _ = prefers_csv(&accept);
         }
 
+        /// What the API accepts, the OpenAPI document's patterns allow (the fuzzer's
+        /// schema-invalid requests must be refused).
+        #[test]
+        fn an_accepted_date_or_page_matches_the_documented_pattern(
+            raw in "[0-9 +\\-]{0,3}[0-9]{1,4}[-/ ][ +0-9]{1,3}[- ][ +0-9]{1,3}[ 0-9]{0,2}",
+            page in "[ +\\-0-9]{0,9}",
+        ) {
+            let date = regex::Regex::new(r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$").expect("regex");
+            let q = ReportQuery { from: Some(raw.clone()), ..ReportQuery::default() };
+            if ReachRequest::parse(&q, None, today()).is_ok() {
+                prop_assert!(date.is_match(&raw), "{:?}", raw);
+            }
+            let number = regex::Regex::new(r"^\s*(\+?[0-9]+)?\s*$").expect("regex");
+            let q = ReportQuery { page: Some(page.clone()), ..ReportQuery::default() };
+            if ReachRequest::parse(&q, None, today()).is_ok() {
+                prop_assert!(number.is_match(&page), "{:?}", page);
+            }
+        }
+
         #[test]
         fn any_query_is_a_request_or_an_error_naming_a_known_field(
             q in "((from|to|range|state|chamber|channel|legislator|group_by|format|sort|dir|page)=[a-z0-9_ -]{0,12}&){0,5}"
