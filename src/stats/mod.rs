@@ -8,6 +8,7 @@
 //! per-legislator figure is shown in public ("fewer than 5").
 
 pub mod counter;
+pub mod export;
 pub mod public;
 pub mod reach;
 

@@ -15,12 +15,25 @@ use futures_util::stream::{BoxStream, StreamExt};
 /// Rows of a report, read from the database as they are sent on.
 pub type ReachStream = BoxStream<'static, Result<ReachRow, StoreError>>;
 
-/// What a report's query groups by: one [`GroupBy`] (the legislator table optionally paged), or
-/// nothing (one row: the headline figures).
+/// What a report's query groups by: one [`GroupBy`] (the legislator table optionally paged), one
+/// [`GroupBy`] whole with the legislator table in a [`Page`]'s order (its page number unused:
+/// exports), or nothing (one row: the headline figures).
 #[derive(Debug, Clone, Copy)]
 enum Shape {
     Group(GroupBy, Option<Page>),
+    Whole(GroupBy, Page),
     All,
+}
+
+impl Shape {
+    /// The grouping, the order of the legislator table, and whether to cut one page of it.
+    fn parts(self) -> Option<(GroupBy, Page, bool)> {
+        match self {
+            Shape::Group(group, paged) => Some((group, paged.unwrap_or_default(), paged.is_some())),
+            Shape::Whole(group, order) => Some((group, order, false)),
+            Shape::All => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -114,7 +127,7 @@ fn source(sql: &mut Sql, campaign: i64, filter: &ReachFilter, shape: Shape) -> S
         });
         out
     };
-    if matches!(shape, Shape::Group(GroupBy::Day, _)) {
+    if shape.parts().map(|(group, _, _)| group) == Some(GroupBy::Day) {
         let table = if filter.legislator.is_some() {
             "message_counts"
         } else {
@@ -208,31 +221,29 @@ fn build(campaign: i64, filter: &ReachFilter, shape: Shape) -> Sql {
              {filtered} GROUP BY {group} ORDER BY {group}"
         )
     };
-    sql.text = match shape {
-        Shape::All => format!(
+    let Some((group, page, paged)) = shape.parts() else {
+        sql.text = format!(
             "SELECT CAST(NULL AS TEXT) AS key_text, CAST(0 AS BIGINT) AS key_num, {NO_OFFICE}, \
              {SUMS}, {OFFICES} {filtered}"
-        ),
-        Shape::Group(GroupBy::Day, _) => simple(
+        );
+        return sql;
+    };
+    sql.text = match group {
+        GroupBy::Day => simple(
             "CAST(c.day AS TEXT)",
             "CAST(0 AS BIGINT)",
             "c.day",
             NO_OFFICES,
         ),
-        Shape::Group(GroupBy::State, _) => {
-            simple("c.state", "CAST(0 AS BIGINT)", "c.state", OFFICES)
-        }
-        Shape::Group(GroupBy::Channel, _) => {
-            simple("c.channel", "CAST(0 AS BIGINT)", "c.channel", NO_OFFICES)
-        }
-        Shape::Group(GroupBy::TemplateVersion, _) => format!(
+        GroupBy::State => simple("c.state", "CAST(0 AS BIGINT)", "c.state", OFFICES),
+        GroupBy::Channel => simple("c.channel", "CAST(0 AS BIGINT)", "c.channel", NO_OFFICES),
+        GroupBy::TemplateVersion => format!(
             "SELECT {AUDIENCE} AS key_text, c.template_version AS key_num, {NO_OFFICE}, {SUMS}, \
              {NO_OFFICES} \
              {filtered} GROUP BY {AUDIENCE}, c.template_version \
              ORDER BY {AUDIENCE}, c.template_version"
         ),
-        Shape::Group(GroupBy::Legislator, paged) => {
-            let page = paged.unwrap_or_default();
+        GroupBy::Legislator => {
             let order = match page.sort {
                 SortKey::Office => "COALESCE(o.name, g.legislator_id)",
                 SortKey::Chamber => "COALESCE(o.chamber, g.chamber, '')",
@@ -256,7 +267,7 @@ fn build(campaign: i64, filter: &ReachFilter, shape: Shape) -> Sql {
                  LEFT JOIN reach_offices o ON o.legislator_id = g.legislator_id \
                  ORDER BY {order} {dir}, g.legislator_id ASC"
             );
-            if let Some(page) = paged {
+            if paged {
                 let limit = sql.param(Bind::Int(PAGE_SIZE));
                 let offset = sql.param(Bind::Int(page.offset()));
                 text.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
@@ -276,23 +287,25 @@ fn convert(shape: Shape, raw: RawRow) -> Result<ReachRow, StoreError> {
     let state = |raw: &str| {
         StateCode::parse(raw).map_err(|e| StoreError::corrupt("message_counts.state", e))
     };
-    let key = match shape {
-        Shape::All => ReachKey::All,
-        Shape::Group(GroupBy::Day, _) => {
+    let Some((group, _, _)) = shape.parts() else {
+        return Ok(row(ReachKey::All, &raw));
+    };
+    let key = match group {
+        GroupBy::Day => {
             let text = key_text()?;
             ReachKey::Day {
                 day: NaiveDate::parse_from_str(&text, "%Y-%m-%d")
                     .map_err(|e| StoreError::corrupt("message_counts.day", e))?,
             }
         }
-        Shape::Group(GroupBy::State, _) => ReachKey::State {
+        GroupBy::State => ReachKey::State {
             state: state(&key_text()?)?,
         },
-        Shape::Group(GroupBy::Channel, _) => ReachKey::Channel {
+        GroupBy::Channel => ReachKey::Channel {
             channel: Channel::parse(&key_text()?)
                 .map_err(|e| StoreError::corrupt("message_counts.channel", e))?,
         },
-        Shape::Group(GroupBy::TemplateVersion, _) => ReachKey::TemplateVersion {
+        GroupBy::TemplateVersion => ReachKey::TemplateVersion {
             audience: match key_text()?.as_str() {
                 "state" => Some(Audience::State),
                 "federal" => Some(Audience::Federal),
@@ -300,7 +313,7 @@ fn convert(shape: Shape, raw: RawRow) -> Result<ReachRow, StoreError> {
             },
             template_version: raw.key_num,
         },
-        Shape::Group(GroupBy::Legislator, _) => {
+        GroupBy::Legislator => {
             let id = key_text()?;
             ReachKey::Legislator {
                 name: raw.name.clone().unwrap_or_else(|| id.clone()),
@@ -312,17 +325,21 @@ fn convert(shape: Shape, raw: RawRow) -> Result<ReachRow, StoreError> {
             }
         }
     };
+    Ok(row(key, &raw))
+}
+
+fn row(key: ReachKey, raw: &RawRow) -> ReachRow {
     let counts = ChannelCounts {
         sent: raw.sent,
         draft_email: raw.draft_email,
         contact_form: raw.contact_form,
     };
-    Ok(ReachRow {
+    ReachRow {
         key,
         total: counts.total(),
         counts,
         offices: raw.offices,
-    })
+    }
 }
 
 /// Binds `$binds` to `$query` in order.
@@ -352,6 +369,19 @@ impl Store {
         page: Option<Page>,
     ) -> Result<Option<Vec<ReachRow>>, StoreError> {
         self.reach_rows(slug, filter, Shape::Group(group, page))
+            .await
+    }
+
+    /// The whole report `group` of `filter`, the legislator table in `order`'s order (its page
+    /// number is not used). `None` for an unknown campaign.
+    pub async fn reach_ordered(
+        &self,
+        slug: &str,
+        filter: &ReachFilter,
+        group: GroupBy,
+        order: Page,
+    ) -> Result<Option<Vec<ReachRow>>, StoreError> {
+        self.reach_rows(slug, filter, Shape::Whole(group, order))
             .await
     }
 
@@ -397,7 +427,20 @@ impl Store {
         filter: &ReachFilter,
         group: GroupBy,
     ) -> Result<Option<ReachStream>, StoreError> {
-        let shape = Shape::Group(group, None);
+        self.reach_stream_ordered(slug, filter, group, Page::default())
+            .await
+    }
+
+    /// [`Store::reach_stream`] with the legislator table in `order`'s order (its page number
+    /// is not used).
+    pub async fn reach_stream_ordered(
+        &self,
+        slug: &str,
+        filter: &ReachFilter,
+        group: GroupBy,
+        order: Page,
+    ) -> Result<Option<ReachStream>, StoreError> {
+        let shape = Shape::Whole(group, order);
         let id = on_pool!(self, pool => campaign_id(pool, slug).await?);
         let Some(id) = id else { return Ok(None) };
         let sql = build(id, filter, shape);

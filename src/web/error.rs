@@ -11,6 +11,7 @@ use crate::messages::{FlowError, MessageError};
 use crate::outbox::SendError;
 use crate::scorecard::Campaign;
 use crate::staff::{SetPasswordError, StaffError};
+use crate::stats::reach::ReachParamError;
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -203,6 +204,13 @@ impl From<PreviewError> for Problem {
     }
 }
 
+impl From<ReachParamError> for Problem {
+    /// A report's query parameter that does not parse: 400 naming it.
+    fn from(err: ReachParamError) -> Problem {
+        Problem::new(StatusCode::BAD_REQUEST, err.to_string()).on(err.field)
+    }
+}
+
 /// 404 for a campaign slug nobody runs (the slug is clipped: it is the client's input).
 pub fn no_campaign(slug: &str) -> Problem {
     Problem::new(
@@ -342,7 +350,12 @@ through_problem!(
     FlowError,
 );
 
-through_problem!(SaveTemplateError, HistoryError, PreviewError);
+through_problem!(
+    SaveTemplateError,
+    HistoryError,
+    PreviewError,
+    ReachParamError
+);
 
 fn page_message(p: &Problem) -> String {
     match (&p.message, p.status) {

@@ -4,11 +4,20 @@
 //! - [`private_page`]: anything holding a supporter's data (their legislators, messages,
 //!   receipt) or an error: never stored;
 //! - [`see_other`]: 303 after a POST or to a stored destination: never stored;
-//! - [`asset`]: the stylesheet and script, cached for an hour.
+//! - [`asset`]: the stylesheet and script, cached for an hour;
+//! - [`csv_report`]: a reach report as a CSV attachment, streamed from the database (staff data:
+//!   never stored).
 
-use actix_web::http::header::{CACHE_CONTROL, LOCATION};
+use crate::stats::export;
+use crate::stats::reach::GroupBy;
+use crate::store::ReachStream;
+use actix_web::http::header::{
+    ContentDisposition, DispositionParam, DispositionType, CACHE_CONTROL, LOCATION,
+};
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::HttpResponse;
+use futures_util::stream::{self, StreamExt};
 
 const HTML: &str = "text/html; charset=utf-8";
 
@@ -42,4 +51,38 @@ pub fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
         .content_type(content_type)
         .insert_header((CACHE_CONTROL, "public, max-age=3600"))
         .body(body)
+}
+
+/// The content type of CSV downloads.
+pub const CSV: &str = "text/csv; charset=utf-8";
+/// Rows encoded into one chunk of a streamed CSV body.
+const CSV_ROWS_PER_CHUNK: usize = 256;
+
+/// Report `group` as a CSV attachment named `filename`: the header row, then `rows` encoded as
+/// they come from the database (a chunk per few hundred rows; nothing gathered in memory). A
+/// database failure part-way is logged and ends the body early, so the client sees a broken
+/// download rather than a short file that looks whole.
+pub fn csv_report(filename: String, group: GroupBy, rows: ReachStream) -> HttpResponse {
+    let header = stream::once(async move { export::encode_header(group).map(Bytes::from) })
+        .map(|r| r.map_err(std::io::Error::other));
+    let body = rows.ready_chunks(CSV_ROWS_PER_CHUNK).map(|batch| {
+        let rows = batch
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                tracing::error!(error = %e, "reach CSV: reading the rows failed");
+                std::io::Error::other(e)
+            })?;
+        export::encode(&rows)
+            .map(Bytes::from)
+            .map_err(std::io::Error::other)
+    });
+    HttpResponse::Ok()
+        .content_type(CSV)
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(filename)],
+        })
+        .streaming(header.chain(body))
 }

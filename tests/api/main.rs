@@ -11,6 +11,7 @@ mod messages;
 mod metrics;
 mod openapi;
 mod pages;
+mod reach;
 mod reach_store;
 mod retention;
 mod scorecards;

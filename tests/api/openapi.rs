@@ -16,6 +16,7 @@ async fn the_openapi_document_describes_every_api_route_and_they_answer() {
         "/api/v1/campaigns/{slug}/messages",
         "/api/v1/campaigns/{slug}/counts",
         "/api/v1/campaigns/{slug}/counter",
+        "/api/v1/campaigns/{slug}/reach",
         "/api/v1/receipts/{token}",
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");

@@ -362,6 +362,19 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 vec![],
                 [Login, Status(404), Status(404), Status(404)],
             ),
+            // The reach CSV downloads: organisers and up.
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach/day.csv",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach/legislator.csv?range=all&sort=office",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
             ("POST", "/staff/logout/everywhere", vec![], [Login; 4]),
         ];
         for (method, path, form, expected) in &table {

@@ -7,6 +7,7 @@ mod counts;
 mod messages;
 pub mod method_not_allowed;
 mod openapi;
+pub mod reach;
 mod receipts;
 mod scorecards;
 mod targets;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(messages::create)
             .service(counts::counts)
             .service(counter::counter)
+            .service(reach::reach)
             .service(receipts::show)
             .service(templates::current)
             .service(templates::versions)

@@ -18,6 +18,8 @@
 //!   (any role reads, editors change);
 //! - [`reach`]: `GET /staff/reach`, `GET /staff/campaigns/{slug}/reach` and
 //!   `GET .../reach/legislators/{id}`: the reach dashboard and delivery health (any role).
+//! - [`reach_export`]: `GET /staff/campaigns/{slug}/reach/{group}.csv`, the reach tables as CSV
+//!   (organisers and up).
 //!
 //! Who may do what is in each handler's signature ([`auth::Signed`]); the middleware finds the
 //! session once per request and refuses every unsafe request that fails the [`csrf`] checks
@@ -35,6 +37,7 @@ mod multipart;
 pub mod password;
 pub mod people;
 pub mod reach;
+pub mod reach_export;
 pub mod scorecard_form;
 pub mod scorecards;
 pub mod templates;
@@ -78,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(tokens::create)
             .service(tokens::revoke)
             .service(audit::page)
+            .service(reach_export::download)
             .service(scorecards::home)
             .service(scorecards::list)
             .service(scorecards::page)

@@ -13,6 +13,7 @@ pub mod figures;
 pub mod flows;
 pub mod links;
 pub mod mailbox;
+pub mod reach;
 pub mod server;
 pub mod smtp_stub;
 pub mod staff;
