@@ -12,6 +12,7 @@ mod metrics;
 mod openapi;
 mod pages;
 mod reach;
+mod reach_flow;
 mod reach_store;
 mod retention;
 mod scorecards;
