@@ -24,12 +24,12 @@ use futures_util::stream;
 use std::convert::Infallible;
 
 /// The filters and the legislator table's order of a download's query string.
-fn read_query(req: &HttpRequest) -> Result<(ReachFilter, Page), PageError> {
+fn read_query(req: &HttpRequest) -> Result<(ReachFilter, Page), Problem> {
     let query = ReportQuery::from_query(req.query_string()).map_err(|_| {
-        PageError::from(Problem::new(
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "The address of this download is not valid: a filter is given twice or cannot be read.",
-        ))
+        )
     })?;
     let filter = ReachFilter::parse(&query.params(), chrono::Utc::now().date_naive())?;
     let order = Page::parse(query.sort.as_deref(), query.dir.as_deref(), None)?;
