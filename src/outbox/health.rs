@@ -54,6 +54,101 @@ pub struct DeliveryHealth {
     pub replies: Vec<Reply>,
 }
 
+/// The delivery health tables the dashboard offers as CSV (`.../reach/health/{table}.csv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthTable {
+    /// The outbox by status, now.
+    Status,
+    /// Failures in the range by cause.
+    Causes,
+    /// Failures in the range by recipient domain.
+    Domains,
+    /// The latest replies (at most [`LAST_REPLIES`], redacted).
+    Replies,
+}
+
+impl HealthTable {
+    pub const ALL: [HealthTable; 4] = [
+        HealthTable::Status,
+        HealthTable::Causes,
+        HealthTable::Domains,
+        HealthTable::Replies,
+    ];
+
+    /// The table named `name` in a path (`status`, `causes`, `domains`, `replies`).
+    pub fn parse(name: &str) -> Option<HealthTable> {
+        HealthTable::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthTable::Status => "status",
+            HealthTable::Causes => "causes",
+            HealthTable::Domains => "domains",
+            HealthTable::Replies => "replies",
+        }
+    }
+
+    /// The column names, in order.
+    pub fn header(self) -> &'static [&'static str] {
+        match self {
+            HealthTable::Status => &["status", "mails"],
+            HealthTable::Causes => &["cause", "failures"],
+            HealthTable::Domains => &["domain", "failures"],
+            HealthTable::Replies => &["at", "status", "code", "reply"],
+        }
+    }
+
+    /// The table's rows from `health` (cells not yet escaped): a row per status (`held`,
+    /// `queued`, `sending`, `retrying`, `sent`, `failed`); causes and domains most first; replies
+    /// newest first with the time in UTC ISO 8601 (`2026-11-30T09:05:00Z`), `failed` or
+    /// `retrying`, the reply code (empty without one) and the reply as redacted for the page.
+    pub fn records(self, health: &DeliveryHealth) -> Vec<Vec<String>> {
+        let counts = |list: &[(String, i64)]| {
+            list.iter()
+                .map(|(k, n)| vec![k.clone(), n.to_string()])
+                .collect()
+        };
+        match self {
+            HealthTable::Status => {
+                let s = &health.status;
+                [
+                    ("held", s.held),
+                    ("queued", s.queued),
+                    ("sending", s.sending),
+                    ("retrying", s.retrying),
+                    ("sent", s.sent),
+                    ("failed", s.failed),
+                ]
+                .into_iter()
+                .map(|(k, n)| vec![k.to_string(), n.to_string()])
+                .collect()
+            }
+            HealthTable::Causes => counts(&health.by_cause),
+            HealthTable::Domains => counts(&health.by_domain),
+            HealthTable::Replies => health
+                .replies
+                .iter()
+                .map(|r| {
+                    vec![
+                        utc_time(r.at),
+                        if r.failed { "failed" } else { "retrying" }.to_string(),
+                        r.code.map(|c| c.to_string()).unwrap_or_default(),
+                        r.text.clone(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Unix seconds `at` as UTC ISO 8601 to the second (empty when out of range).
+fn utc_time(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
 /// The SMTP reply code a stored failure starts with: `(550)` as lettre writes it, or a reply
 /// quoted from its start (`550 5.1.1 ...`), after an optional "gave up after N attempts: ".
 pub fn reply_code(error: &str) -> Option<u16> {
@@ -183,6 +278,43 @@ mod tests {
         tally(&mut list, "b".into(), 2);
         tally(&mut list, "a".into(), 2);
         assert_eq!(list, vec![("a".to_string(), 3), ("b".to_string(), 2)]);
+    }
+
+    #[test]
+    fn health_tables_have_rows_as_wide_as_their_headers() {
+        let health = DeliveryHealth {
+            status: StatusCounts {
+                failed: 2,
+                ..Default::default()
+            },
+            by_cause: vec![("5.x.x 550".into(), 2)],
+            by_domain: vec![("house.gov".into(), 2)],
+            replies: vec![Reply {
+                at: 1_795_000_000,
+                failed: true,
+                code: Some(550),
+                text: redact("550 <jo@example.org> no"),
+            }],
+            ..Default::default()
+        };
+        for table in HealthTable::ALL {
+            assert_eq!(HealthTable::parse(table.as_str()), Some(table));
+            for row in table.records(&health) {
+                assert_eq!(row.len(), table.header().len(), "{table:?}");
+            }
+        }
+        assert_eq!(HealthTable::parse("nope"), None);
+        assert_eq!(HealthTable::Status.records(&health).len(), 6);
+        assert_eq!(
+            HealthTable::Replies.records(&health),
+            vec![vec![
+                "2026-11-18T11:06:40Z".to_string(),
+                "failed".into(),
+                "550".into(),
+                "550 [address] no".into(),
+            ]]
+        );
+        assert_eq!(utc_time(i64::MAX), "");
     }
 
     proptest! {

@@ -1,7 +1,8 @@
 //! Reach reports as CSV (RFC 4180: comma-separated, double-quoted where needed, CRLF line ends,
 //! a header row; days as UTC `YYYY-MM-DD`), the same for the reach API's `text/csv` and the
-//! staff downloads. One [`header`] and one [`record`] per [`GroupBy`]; [`encode`] writes rows
-//! through the `csv` crate.
+//! staff downloads. One [`header`] and one [`record`] per [`GroupBy`]; [`encode_records`] writes
+//! any table's header or rows of cells through the `csv` crate (the delivery health tables use it
+//! too), [`encode`] a reach report's rows.
 //!
 //! Spreadsheets run a cell that begins with `=`, `+`, `-` or `@` (and, in some, a tab or carriage
 //! return) as a formula, and office names come from public data anybody can edit: every cell
@@ -152,20 +153,29 @@ fn finish(out: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
         .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
 }
 
+/// `records` (a header, rows: each the cells of one line, not yet escaped) as CSV lines, every
+/// cell escaped: the one encoder of every CSV download.
+pub fn encode_records<R, C, S>(records: R) -> Result<Vec<u8>, csv::Error>
+where
+    R: IntoIterator<Item = C>,
+    C: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut out = writer();
+    for cells in records {
+        write_cells(&mut out, cells)?;
+    }
+    finish(out)
+}
+
 /// The header line of report `group` (CRLF-terminated).
 pub fn encode_header(group: GroupBy) -> Result<Vec<u8>, csv::Error> {
-    let mut out = writer();
-    write_cells(&mut out, header(group))?;
-    finish(out)
+    encode_records([header(group)])
 }
 
 /// `rows` as CSV lines (no header), every cell escaped.
 pub fn encode<'a>(rows: impl IntoIterator<Item = &'a ReachRow>) -> Result<Vec<u8>, csv::Error> {
-    let mut out = writer();
-    for row in rows {
-        write_cells(&mut out, record(row))?;
-    }
-    finish(out)
+    encode_records(rows.into_iter().map(record))
 }
 
 /// The whole report: header and rows.

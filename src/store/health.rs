@@ -5,8 +5,11 @@
 
 use super::{campaign_id, on_pool, Store, StoreError};
 use crate::outbox::health::{
-    cause, domain, redact, reply_code, tally, DeliveryHealth, Reply, StatusCounts, SUPPORTER_DOMAIN,
+    cause, domain, redact, reply_code, tally, DeliveryHealth, Reply, StatusCounts, LAST_REPLIES,
+    SUPPORTER_DOMAIN,
 };
+use crate::stats::reach::ReachFilter;
+use chrono::{Duration, NaiveDate};
 
 #[derive(sqlx::FromRow)]
 struct StatusRow {
@@ -33,7 +36,32 @@ struct ReplyRow {
 const OF_CAMPAIGN: &str = "FROM outbox o JOIN submissions s ON s.id = o.submission_id \
      WHERE s.campaign_id = $1";
 
+/// Unix seconds of the start of `d` (UTC).
+fn start_of(d: NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp())
+}
+
 impl Store {
+    /// Campaign `slug`'s delivery health as the reach dashboard shows it for `filter` at `now`:
+    /// failures that finished in its days (UTC; from the start without `from`), the latest
+    /// [`LAST_REPLIES`] replies. The page and its CSV downloads both read it here.
+    pub async fn delivery_health_for(
+        &self,
+        slug: &str,
+        filter: &ReachFilter,
+        now: i64,
+    ) -> Result<Option<DeliveryHealth>, StoreError> {
+        self.delivery_health(
+            slug,
+            filter.from.map(start_of),
+            start_of(filter.to + Duration::days(1)),
+            now,
+            LAST_REPLIES,
+        )
+        .await
+    }
+
     /// Campaign `slug`'s delivery health at `now` (Unix seconds), failures counted when they
     /// finished in `[since, until)` (`since` `None`: from the start); the latest `replies`
     /// replies. `None` for an unknown campaign.

@@ -5,8 +5,8 @@
 //!   receipt) or an error: never stored;
 //! - [`see_other`]: 303 after a POST or to a stored destination: never stored;
 //! - [`asset`]: the stylesheet and script, cached for an hour;
-//! - [`csv_report`]: a reach report as a CSV attachment, streamed from the database (staff data:
-//!   never stored).
+//! - [`csv_report`]: a reach report as a CSV attachment, streamed from the database, and
+//!   [`csv_table`]: any table (a header, rows of cells) the same way (staff data: never stored).
 
 use crate::stats::export;
 use crate::stats::reach::GroupBy;
@@ -17,7 +17,7 @@ use actix_web::http::header::{
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{self, Stream, StreamExt};
 
 const HTML: &str = "text/html; charset=utf-8";
 
@@ -58,22 +58,36 @@ pub const CSV: &str = "text/csv; charset=utf-8";
 /// Rows encoded into one chunk of a streamed CSV body.
 const CSV_ROWS_PER_CHUNK: usize = 256;
 
-/// Report `group` as a CSV attachment named `filename`: the header row, then `rows` encoded as
-/// they come from the database (a chunk per few hundred rows; nothing gathered in memory). A
-/// database failure part-way is logged and ends the body early, so the client sees a broken
-/// download rather than a short file that looks whole.
+/// Report `group` as a CSV attachment named `filename`: [`csv_table`] of its header and records.
 pub fn csv_report(filename: String, group: GroupBy, rows: ReachStream) -> HttpResponse {
-    let header = stream::once(async move { export::encode_header(group).map(Bytes::from) })
+    csv_table(
+        filename,
+        export::header(group),
+        rows.map(|row| row.map(|r| export::record(&r))),
+    )
+}
+
+/// A table as a CSV attachment named `filename`: the `header` row, then `rows` (each a line's
+/// cells, escaped here) encoded as they come (a chunk per few hundred rows; nothing gathered in
+/// memory), through [`export::encode_records`]. A failure part-way (the database) is logged and
+/// ends the body early, so the client sees a broken download rather than a short file that looks
+/// whole.
+pub fn csv_table<S, E>(filename: String, header: &'static [&'static str], rows: S) -> HttpResponse
+where
+    S: Stream<Item = Result<Vec<String>, E>> + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let header = stream::once(async move { export::encode_records([header]).map(Bytes::from) })
         .map(|r| r.map_err(std::io::Error::other));
     let body = rows.ready_chunks(CSV_ROWS_PER_CHUNK).map(|batch| {
         let rows = batch
             .into_iter()
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| {
-                tracing::error!(error = %e, "reach CSV: reading the rows failed");
+                tracing::error!(error = %e, "CSV download: reading the rows failed");
                 std::io::Error::other(e)
             })?;
-        export::encode(&rows)
+        export::encode_records(rows)
             .map(Bytes::from)
             .map_err(std::io::Error::other)
     });

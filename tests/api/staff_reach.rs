@@ -10,6 +10,7 @@ use advocate::domain::StateCode;
 use advocate::staff::Role;
 use advocate::stats::Channel;
 use advocate::store::CountEvent;
+use advocate_test_support::reach::read_csv;
 use advocate_test_support::staff::signed_in;
 use advocate_test_support::{location, spawn_app, Fault, Script, StubSmtp, TestApp, SLUG};
 use chrono::{Duration, Utc};
@@ -346,4 +347,159 @@ async fn delivery_health_shows_a_mail_refused_with_550_and_its_reply_without_sup
     assert!(!html.contains("jane@example.org"));
     assert!(!html.contains("Please act"));
     assert!(html.contains("Nothing is waiting."));
+}
+
+/// A staff CSV download: 200, the CSV headers, the attachment's name; its header row and records.
+async fn health_csv(
+    app: &TestApp,
+    who: &advocate_test_support::staff::Signed,
+    table: &str,
+    query: &str,
+    filename: &str,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let res = app
+        .staff_get(&format!("{PAGE}/health/{table}.csv?{query}"), Some(who))
+        .await;
+    assert_eq!(res.status().as_u16(), 200, "{table}?{query}");
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(
+        res.headers()["content-disposition"],
+        format!("attachment; filename=\"{filename}\"").as_str()
+    );
+    let bytes = res.bytes().await.expect("body");
+    assert!(bytes.ends_with(b"\r\n"), "CRLF line ends");
+    read_csv(&bytes)
+}
+
+#[tokio::test]
+async fn delivery_health_tables_download_as_csv_with_the_page_rows_and_range() {
+    let rig = rig(&[]).await;
+    rig.confirmed(2).await;
+    let faulty = StubSmtp::start(Script::always(Fault::RcptReject).for_domain(OFFICE_DOMAIN)).await;
+    rig.deliver_through(&faulty.url(), 5).await;
+    let (_, org) = signed_in(&rig.app, "org@example.org", Role::Organiser).await;
+    let today = Utc::now().date_naive();
+    let name = |table: &str, from: &str| {
+        format!("end-qualified-immunity-health-{table}-{from}-{today}.csv")
+    };
+
+    // The page links every table with its filters.
+    let (status, html) = get(&rig.app, &org, &format!("{PAGE}?range=7&channel=sent")).await;
+    assert_eq!(status, 200);
+    for table in ["status", "causes", "domains", "replies"] {
+        let link = format!("{PAGE}/health/{table}.csv?range=7&channel=sent");
+        assert!(links(&html).contains(&link), "{link}");
+    }
+
+    let (header, rows) = health_csv(
+        &rig.app,
+        &org,
+        "status",
+        "range=all",
+        &name("status", "launch"),
+    )
+    .await;
+    assert_eq!(header, ["status", "mails"]);
+    let statuses: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        statuses,
+        ["held", "queued", "sending", "retrying", "sent", "failed"]
+    );
+    assert!(rows.contains(&vec!["failed".to_string(), "2".to_string()]));
+    assert!(rows.contains(&vec!["sent".to_string(), "1".to_string()]));
+
+    let (header, rows) = health_csv(
+        &rig.app,
+        &org,
+        "causes",
+        "range=all",
+        &name("causes", "launch"),
+    )
+    .await;
+    assert_eq!(header, ["cause", "failures"]);
+    assert_eq!(rows, [["5.x.x 550", "2"]]);
+
+    let from = (today - Duration::days(6)).to_string();
+    let (header, rows) = health_csv(
+        &rig.app,
+        &org,
+        "domains",
+        "range=7",
+        &name("domains", &from),
+    )
+    .await;
+    assert_eq!(header, ["domain", "failures"]);
+    assert_eq!(rows, [[OFFICE_DOMAIN, "2"]]);
+
+    let (header, rows) = health_csv(
+        &rig.app,
+        &org,
+        "replies",
+        "",
+        &name("replies", &(today - Duration::days(29)).to_string()),
+    )
+    .await;
+    assert_eq!(header, ["at", "status", "code", "reply"]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for row in &rows {
+        let at = chrono::DateTime::parse_from_rfc3339(&row[0]).expect("ISO 8601");
+        assert_eq!(row[0], at.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        assert_eq!(row[1], "failed");
+        assert_eq!(row[2], "550");
+        assert!(row[3].contains("Recipient rejected"), "{row:?}");
+        assert!(!row[3].contains('@'), "redacted: {row:?}");
+        assert!(html.contains(&row[3]), "the page's reply: {row:?}");
+    }
+
+    // The range applies to failures as on the page: none in an old range.
+    let old = format!(
+        "from={}&to={}",
+        today - Duration::days(20),
+        today - Duration::days(10)
+    );
+    for table in ["causes", "domains"] {
+        let from = (today - Duration::days(20)).to_string();
+        let to = (today - Duration::days(10)).to_string();
+        let res = rig
+            .app
+            .staff_get(&format!("{PAGE}/health/{table}.csv?{old}"), Some(&org))
+            .await;
+        assert_eq!(res.status().as_u16(), 200);
+        let disposition = res.headers()["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(
+            disposition.ends_with(&format!("-health-{table}-{from}-{to}.csv\"")),
+            "{disposition}"
+        );
+        let (header, rows) = read_csv(&res.bytes().await.expect("body"));
+        assert_eq!(header.len(), 2);
+        assert!(rows.is_empty(), "{table}: {rows:?}");
+    }
+
+    // Unknown table or campaign: 404; a bad parameter: 400.
+    let res = rig
+        .app
+        .staff_get(&format!("{PAGE}/health/nope.csv"), Some(&org))
+        .await;
+    assert_eq!(res.status().as_u16(), 404);
+    let res = rig
+        .app
+        .staff_get("/staff/campaigns/nope/reach/health/status.csv", Some(&org))
+        .await;
+    assert_eq!(res.status().as_u16(), 404);
+    for bad in [
+        "range=365",
+        "from=2026-13-01",
+        "range=7&range=30",
+        "sort=nope",
+    ] {
+        let res = rig
+            .app
+            .staff_get(&format!("{PAGE}/health/causes.csv?{bad}"), Some(&org))
+            .await;
+        assert_eq!(res.status().as_u16(), 400, "{bad}");
+    }
 }

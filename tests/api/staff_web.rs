@@ -375,6 +375,43 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 vec![],
                 [Login, Status(200), Status(200), Status(200)],
             ),
+            // The delivery health CSV downloads: organisers and up.
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach/health/status.csv",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach/health/causes.csv?range=7",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach/health/domains.csv?range=all",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach/health/replies.csv",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach/health/nope.csv",
+                vec![],
+                [Login, Status(404), Status(404), Status(404)],
+            ),
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/reach/health/causes.csv?range=365",
+                vec![],
+                [Login, Status(400), Status(400), Status(400)],
+            ),
             ("POST", "/staff/logout/everywhere", vec![], [Login; 4]),
         ];
         for (method, path, form, expected) in &table {

@@ -154,11 +154,17 @@ pub fn prefers_csv(accept: &str) -> bool {
 
 /// The name a report is downloaded as: `<slug>-reach-<group>-<from|launch>-<to>.csv`.
 pub fn csv_filename(slug: &str, group: GroupBy, filter: &ReachFilter) -> String {
+    download_filename(slug, &format!("reach-{}", group.as_str()), filter)
+}
+
+/// The name of CSV download `report` (`reach-day`, `health-causes`) of campaign `slug` for
+/// `filter`'s days: `<slug>-<report>-<from|launch>-<to>.csv`.
+pub fn download_filename(slug: &str, report: &str, filter: &ReachFilter) -> String {
     let from = filter
         .from
         .map(|d| d.to_string())
         .unwrap_or_else(|| "launch".to_string());
-    format!("{slug}-reach-{}-{from}-{}.csv", group.as_str(), filter.to)
+    format!("{slug}-{report}-{from}-{}.csv", filter.to)
 }
 
 fn summary(row: &ReachRow) -> serde_json::Value {

@@ -18,8 +18,9 @@
 //!   (any role reads, editors change);
 //! - [`reach`]: `GET /staff/reach`, `GET /staff/campaigns/{slug}/reach` and
 //!   `GET .../reach/legislators/{id}`: the reach dashboard and delivery health (any role).
-//! - [`reach_export`]: `GET /staff/campaigns/{slug}/reach/{group}.csv`, the reach tables as CSV
-//!   (organisers and up).
+//! - [`reach_export`]: `GET /staff/campaigns/{slug}/reach/{group}.csv` and
+//!   `GET .../reach/health/{table}.csv`, the reach and delivery health tables as CSV (organisers
+//!   and up).
 //!
 //! Who may do what is in each handler's signature ([`auth::Signed`]); the middleware finds the
 //! session once per request and refuses every unsafe request that fails the [`csrf`] checks
@@ -82,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(tokens::revoke)
             .service(audit::page)
             .service(reach_export::download)
+            .service(reach_export::health)
             .service(scorecards::home)
             .service(scorecards::list)
             .service(scorecards::page)

@@ -15,6 +15,7 @@ mod view;
 
 use super::auth::{Organiser, Signed};
 use super::view::{render, Bar};
+use crate::outbox::health::HealthTable;
 use crate::stats::reach::{Page, ReachFilter, ReachParamError, ReachParams};
 use crate::web::error::{no_campaign, PageError};
 use crate::web::respond::see_other;
@@ -74,6 +75,15 @@ pub fn legislator_path(slug: &str, id: &str) -> String {
 pub fn csv_path(slug: &str, group: &str, filter: &ReachFilter) -> String {
     format!(
         "/staff/campaigns/{slug}/reach/{group}.csv?{}",
+        query(filter, &[])
+    )
+}
+
+/// A CSV download of delivery health table `table` for `filter`.
+pub fn health_csv_path(slug: &str, table: HealthTable, filter: &ReachFilter) -> String {
+    format!(
+        "/staff/campaigns/{slug}/reach/health/{}.csv?{}",
+        table.as_str(),
         query(filter, &[])
     )
 }

@@ -2,11 +2,11 @@
 //! text.
 
 use super::chart::{chart, ChartView};
-use super::{csv_path, dashboard_path, legislator_path, query};
+use super::{csv_path, dashboard_path, health_csv_path, legislator_path, query};
 use crate::directory::Chamber;
 use crate::domain::StateCode;
 use crate::messages::Audience;
-use crate::outbox::health::{DeliveryHealth, LAST_REPLIES};
+use crate::outbox::health::{DeliveryHealth, HealthTable};
 use crate::scorecard::CampaignDoc;
 use crate::stats::reach::{
     daily_series, DayPoint, GroupBy, Page, Preset, ReachFilter, ReachKey, ReachParamError,
@@ -286,6 +286,11 @@ pub struct HealthView {
     pub by_domain: Vec<CountLine>,
     pub replies: Vec<ReplyView>,
     pub range: String,
+    /// The CSV downloads of the four tables.
+    pub status_csv: String,
+    pub causes_csv: String,
+    pub domains_csv: String,
+    pub replies_csv: String,
 }
 
 /// Everything below the form on the dashboard.
@@ -579,7 +584,7 @@ pub fn age(secs: i64) -> String {
     }
 }
 
-fn health_view(h: DeliveryHealth, filter: &ReachFilter) -> HealthView {
+fn health_view(h: DeliveryHealth, slug: &str, filter: &ReachFilter) -> HealthView {
     let s = &h.status;
     let line = |label: &str, hint, n| CountLine {
         label: label.to_string(),
@@ -631,13 +636,11 @@ fn health_view(h: DeliveryHealth, filter: &ReachFilter) -> HealthView {
             })
             .collect(),
         range: range_text(filter),
+        status_csv: health_csv_path(slug, HealthTable::Status, filter),
+        causes_csv: health_csv_path(slug, HealthTable::Causes, filter),
+        domains_csv: health_csv_path(slug, HealthTable::Domains, filter),
+        replies_csv: health_csv_path(slug, HealthTable::Replies, filter),
     }
-}
-
-/// Unix seconds of the start of `d` (UTC).
-fn start_of(d: NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0)
-        .map_or(0, |t| t.and_utc().timestamp())
 }
 
 pub async fn dashboard(
@@ -748,15 +751,8 @@ pub async fn dashboard(
             _ => None,
         })
         .collect();
-    let now = chrono::Utc::now().timestamp();
     let health = store
-        .delivery_health(
-            slug,
-            filter.from.map(start_of),
-            start_of(filter.to + Duration::days(1)),
-            now,
-            LAST_REPLIES,
-        )
+        .delivery_health_for(slug, &filter, chrono::Utc::now().timestamp())
         .await?
         .ok_or_else(missing)?;
     let report = Report {
@@ -774,7 +770,7 @@ pub async fn dashboard(
         versions,
         versions_csv: csv_path(slug, GroupBy::TemplateVersion.as_str(), &filter),
         channels_csv: csv_path(slug, GroupBy::Channel.as_str(), &filter),
-        health: health_view(health, &filter),
+        health: health_view(health, slug, &filter),
     };
     let today = chrono::Utc::now().date_naive();
     Ok(DashboardPage {
