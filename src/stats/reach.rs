@@ -156,11 +156,7 @@ impl ReachFilter {
                 }
             }
         } else if let Some(preset) = preset {
-            filter.range = Some(preset);
-            filter.from = match preset {
-                Preset::Days(n) => Some(today - Duration::days(n - 1)),
-                Preset::All => None,
-            };
+            filter = filter.with_preset(preset, today);
         }
         filter.state = given(&params.state)
             .map(|raw| {
@@ -190,6 +186,19 @@ impl ReachFilter {
             })
             .transpose()?;
         Ok(filter)
+    }
+
+    /// The same filters over `preset`'s range ending `today`.
+    pub fn with_preset(&self, preset: Preset, today: NaiveDate) -> ReachFilter {
+        ReachFilter {
+            range: Some(preset),
+            to: today,
+            from: match preset {
+                Preset::Days(n) => Some(today - Duration::days(n - 1)),
+                Preset::All => None,
+            },
+            ..self.clone()
+        }
     }
 
     /// The query string that asks for this filter again (what links and downloads keep).

@@ -17,12 +17,14 @@ pub type ReachStream = BoxStream<'static, Result<ReachRow, StoreError>>;
 
 /// What a report's query groups by: one [`GroupBy`] (the legislator table optionally paged), one
 /// [`GroupBy`] whole with the legislator table in a [`Page`]'s order (its page number unused:
-/// exports), or nothing (one row: the headline figures).
+/// exports), or nothing (one row: the headline figures; `Totals` the same without the
+/// offices reached).
 #[derive(Debug, Clone, Copy)]
 enum Shape {
     Group(GroupBy, Option<Page>),
     Whole(GroupBy, Page),
     All,
+    Totals,
 }
 
 impl Shape {
@@ -31,8 +33,22 @@ impl Shape {
         match self {
             Shape::Group(group, paged) => Some((group, paged.unwrap_or_default(), paged.is_some())),
             Shape::Whole(group, order) => Some((group, order, false)),
-            Shape::All => None,
+            Shape::All | Shape::Totals => None,
         }
+    }
+
+    /// Whether the report can be read without knowing the office of each count: then the days
+    /// of partial months come from the per-day roll-up instead of the count rows.
+    fn office_free(self, filter: &ReachFilter) -> bool {
+        filter.legislator.is_none()
+            && match self {
+                Shape::Totals => true,
+                Shape::All => false,
+                _ => matches!(
+                    self.parts().map(|(group, _, _)| group),
+                    Some(GroupBy::Channel | GroupBy::TemplateVersion)
+                ),
+            }
     }
 }
 
@@ -137,13 +153,24 @@ fn source(sql: &mut Sql, campaign: i64, filter: &ReachFilter, shape: Shape) -> S
         conditions.extend(days(sql, filter.from, Bound::Included(filter.to)));
         return format!("FROM {table} c WHERE {}", conditions.join(" AND "));
     }
-    const COLUMNS: &str =
-        "c.state, c.legislator_id, c.chamber, c.channel, c.template_version, c.count";
+    // The days of partial months: from the per-day roll-up when no office is asked about.
+    let (days_table, columns) = if shape.office_free(filter) {
+        (
+            "message_count_days",
+            "c.state, CAST(NULL AS TEXT) AS legislator_id, c.chamber, c.channel, \
+             c.template_version, c.count",
+        )
+    } else {
+        (
+            "message_counts",
+            "c.state, c.legislator_id, c.chamber, c.channel, c.template_version, c.count",
+        )
+    };
     let Some((first, end)) = whole_months(filter.from, filter.to) else {
         let mut conditions = common(sql, "c");
         conditions.extend(days(sql, filter.from, Bound::Included(filter.to)));
         return format!(
-            "FROM (SELECT {COLUMNS} FROM message_counts c WHERE {}) c",
+            "FROM (SELECT {columns} FROM {days_table} c WHERE {}) c",
             conditions.join(" AND ")
         );
     };
@@ -153,7 +180,7 @@ fn source(sql: &mut Sql, campaign: i64, filter: &ReachFilter, shape: Shape) -> S
             let mut conditions = common(sql, "c");
             conditions.extend(days(sql, Some(from), Bound::Excluded(first)));
             parts.push(format!(
-                "SELECT {COLUMNS} FROM message_counts c WHERE {}",
+                "SELECT {columns} FROM {days_table} c WHERE {}",
                 conditions.join(" AND ")
             ));
         }
@@ -172,7 +199,7 @@ fn source(sql: &mut Sql, campaign: i64, filter: &ReachFilter, shape: Shape) -> S
         let mut conditions = common(sql, "c");
         conditions.extend(days(sql, Some(end), Bound::Included(filter.to)));
         parts.push(format!(
-            "SELECT {COLUMNS} FROM message_counts c WHERE {}",
+            "SELECT {columns} FROM {days_table} c WHERE {}",
             conditions.join(" AND ")
         ));
     }
@@ -222,9 +249,14 @@ fn build(campaign: i64, filter: &ReachFilter, shape: Shape) -> Sql {
         )
     };
     let Some((group, page, paged)) = shape.parts() else {
+        let offices = if matches!(shape, Shape::Totals) {
+            NO_OFFICES
+        } else {
+            OFFICES
+        };
         sql.text = format!(
             "SELECT CAST(NULL AS TEXT) AS key_text, CAST(0 AS BIGINT) AS key_num, {NO_OFFICE}, \
-             {SUMS}, {OFFICES} {filtered}"
+             {SUMS}, {offices} {filtered}"
         );
         return sql;
     };
@@ -394,6 +426,19 @@ impl Store {
     ) -> Result<Option<ReachRow>, StoreError> {
         Ok(self
             .reach_rows(slug, filter, Shape::All)
+            .await?
+            .and_then(|rows| rows.into_iter().next()))
+    }
+
+    /// The messages per channel of `filter`, without the offices reached (cheaper: the
+    /// previous period and the totals since launch). `None` for an unknown campaign.
+    pub async fn reach_totals(
+        &self,
+        slug: &str,
+        filter: &ReachFilter,
+    ) -> Result<Option<ReachRow>, StoreError> {
+        Ok(self
+            .reach_rows(slug, filter, Shape::Totals)
             .await?
             .and_then(|rows| rows.into_iter().next()))
     }

@@ -373,6 +373,17 @@ fn any_range_reads_what_was_counted_in_it() {
                     .expect("summary")
                     .expect("campaign");
                 assert_eq!(summary.total, expected, "summary of {filter:?}");
+                let totals = app
+                    .store
+                    .reach_totals(SLUG, &filter)
+                    .await
+                    .expect("totals")
+                    .expect("campaign");
+                assert_eq!(
+                    (totals.counts, totals.total, totals.offices),
+                    (summary.counts, summary.total, None),
+                    "totals of {filter:?}"
+                );
                 for group in GroupBy::ALL {
                     let rows = app
                         .store

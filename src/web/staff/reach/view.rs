@@ -361,13 +361,7 @@ fn presets(path: &str, filter: &ReachFilter, today: NaiveDate) -> Vec<LinkView> 
     Preset::ALL
         .into_iter()
         .map(|preset| {
-            let mut f = filter.clone();
-            f.range = Some(preset);
-            f.to = today;
-            f.from = match preset {
-                Preset::Days(n) => Some(today - Duration::days(n - 1)),
-                Preset::All => None,
-            };
+            let f = filter.with_preset(preset, today);
             LinkView {
                 label: preset.label(),
                 href: format!("{path}?{}", query(&f, &[])),
@@ -389,14 +383,14 @@ async fn headline(
         .ok_or_else(|| unknown_campaign(slug))?;
     let launch = app
         .store
-        .reach_summary(slug, &filter.since_launch())
+        .reach_totals(slug, &filter.since_launch())
         .await?
         .map_or(0, |r| r.total);
     let (change, previous) = match filter.previous() {
         Some(prev) => {
             let before = app
                 .store
-                .reach_summary(slug, &prev)
+                .reach_totals(slug, &prev)
                 .await?
                 .map_or(0, |r| r.total);
             (Some(change_text(now.total, before)), range_text(&prev))
@@ -428,7 +422,7 @@ async fn daily(
     let before = match filter.before() {
         Some(b) => app
             .store
-            .reach_summary(slug, &b)
+            .reach_totals(slug, &b)
             .await?
             .map_or(0, |r| r.total),
         None => 0,
