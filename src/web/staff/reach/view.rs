@@ -21,6 +21,7 @@ use crate::web::staff::view::{self as staff_view, Bar};
 use crate::web::AppState;
 use askama::Template;
 use chrono::{Duration, NaiveDate};
+use futures_util::future::{try_join, try_join5};
 
 /// A link: its text, where it goes, and whether it is the page shown.
 #[derive(Debug, Clone)]
@@ -648,12 +649,28 @@ pub async fn dashboard(
     let path = dashboard_path(slug);
     let store = &app.store;
     let missing = || unknown_campaign(slug);
-    let headline = headline(app, slug, &filter).await?;
-    let daily = daily(app, slug, &filter, "Messages per day").await?;
-    let state_rows = store
-        .reach(slug, &filter, GroupBy::State, None)
-        .await?
-        .ok_or_else(missing)?;
+    // The reports are independent reads: made at once, on connections of their own.
+    let for_rows = &filter;
+    let rows = |group, paged| async move {
+        let found = store.reach(slug, for_rows, group, paged).await?;
+        found.ok_or_else(missing)
+    };
+    let (headline, daily, (state_rows, office_rows), version_rows, health) = try_join5(
+        headline(app, slug, &filter),
+        daily(app, slug, &filter, "Messages per day"),
+        try_join(
+            rows(GroupBy::State, None),
+            rows(GroupBy::Legislator, Some(page)),
+        ),
+        rows(GroupBy::TemplateVersion, None),
+        async {
+            let found = store
+                .delivery_health_for(slug, &filter, chrono::Utc::now().timestamp())
+                .await?;
+            found.ok_or_else(missing)
+        },
+    )
+    .await?;
     let cards = doc.scorecards();
     let states = state_rows
         .iter()
@@ -679,10 +696,6 @@ pub async fn dashboard(
         })
         .collect();
     let map = reach_map(slug, &filter, &state_rows);
-    let office_rows = store
-        .reach(slug, &filter, GroupBy::Legislator, Some(page))
-        .await?
-        .ok_or_else(missing)?;
     let offices = office_rows
         .into_iter()
         .filter_map(|r| match r.key {
@@ -715,10 +728,6 @@ pub async fn dashboard(
         })
         .collect();
     let pages = ((headline.offices + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let version_rows = store
-        .reach(slug, &filter, GroupBy::TemplateVersion, None)
-        .await?
-        .ok_or_else(missing)?;
     let versions = version_rows
         .into_iter()
         .filter_map(|r| match r.key {
@@ -745,10 +754,6 @@ pub async fn dashboard(
             _ => None,
         })
         .collect();
-    let health = store
-        .delivery_health_for(slug, &filter, chrono::Utc::now().timestamp())
-        .await?
-        .ok_or_else(missing)?;
     let report = Report {
         headline,
         daily,
