@@ -285,7 +285,8 @@ impl Store {
 
 impl Store {
     /// The public counter's stored figures: every counted message of the campaign (all
-    /// channels) and its goal; `None` for an unknown campaign. One query.
+    /// channels) and its goal; `None` for an unknown campaign. One query, over the month
+    /// roll-up (a public endpoint must not read every count row).
     pub async fn counter_figures(
         &self,
         slug: &str,
@@ -293,7 +294,7 @@ impl Store {
         let row: Option<(i64, Option<i64>)> = on_pool!(self, pool => {
             // SUM is NUMERIC on PostgreSQL: cast so both databases give a 64-bit integer.
             sqlx::query_as(
-                "SELECT CAST(COALESCE((SELECT SUM(m.count) FROM message_counts m \
+                "SELECT CAST(COALESCE((SELECT SUM(m.count) FROM message_count_months m \
                    WHERE m.campaign_id = c.id), 0) AS BIGINT) AS total, c.goal \
                  FROM campaigns c WHERE c.slug = $1",
             )
