@@ -59,7 +59,11 @@ async fn drafts_followed_and_mail_delivered_appear_in_every_report_within_second
                 .find(|r| r["channel"] == channel)
                 .map_or(0, |r| r["total"].as_i64().expect("total"))
         };
-        if (total("sent"), total("draft_email")) == (sent, 2) {
+        // The summary is read beside the rows, not in one snapshot with them: a send recorded
+        // between the two reads shows in one and not yet in the other, so wait for both.
+        if (total("sent"), total("draft_email")) == (sent, 2)
+            && body["summary"]["total"] == sent + 2
+        {
             break body;
         }
         assert!(
