@@ -8,9 +8,10 @@ use crate::directory::Chamber;
 use crate::domain::StateCode;
 use crate::stats::{Channel, CountRow};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use std::collections::BTreeMap;
 
 /// Adds `$8` to a count, creating its row at `$8`. Binds: campaign id, state, legislator id,
-/// day, channel, template version, chamber, amount. Run through [`record_count!`].
+/// day, channel, template version, chamber, amount. Run through [`record_counts!`].
 pub(super) const INCREMENT: &str = "INSERT INTO message_counts \
      (campaign_id, state, legislator_id, day, channel, template_version, chamber, count) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -83,56 +84,121 @@ pub(super) fn hour_of(at: DateTime<Utc>) -> i64 {
     at.timestamp().div_euclid(3600) * 3600
 }
 
-/// Counts `$n` messages inside the transaction `$tx`: the count row, the campaign's hourly
-/// total and the day and month roll-ups. Arguments: campaign id, state, legislator id, chamber, channel (all `&str`), template
-/// version, amount, time (`DateTime<Utc>`).
-macro_rules! record_count {
-    ($tx:expr, $campaign:expr, $state:expr, $legislator:expr, $chamber:expr, $channel:expr,
-     $version:expr, $n:expr, $at:expr) => {{
-        let at: chrono::DateTime<chrono::Utc> = $at;
-        let n: i64 = $n;
-        sqlx::query($crate::store::counts::INCREMENT)
-            .bind($campaign)
-            .bind($state)
-            .bind($legislator)
-            .bind(at.date_naive())
-            .bind($channel)
-            .bind($version)
-            .bind($chamber)
-            .bind(n)
-            .execute(&mut *$tx)
-            .await?;
-        sqlx::query($crate::store::counts::INCREMENT_HOUR)
-            .bind($campaign)
-            .bind($crate::store::counts::hour_of(at))
-            .bind(n)
-            .execute(&mut *$tx)
-            .await?;
-        for (sql, day) in [
-            ($crate::store::counts::INCREMENT_DAY, at.date_naive()),
-            (
-                $crate::store::counts::INCREMENT_MONTH,
-                $crate::store::counts::month_of(at.date_naive()),
-            ),
-        ] {
-            let query = sqlx::query(sql)
-                .bind($campaign)
+/// One count to record inside a transaction: what the row is keyed by, how many, and when.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Counted<'a> {
+    pub campaign: i64,
+    pub state: &'a str,
+    pub legislator: &'a str,
+    pub chamber: &'a str,
+    pub channel: &'a str,
+    pub version: i64,
+    pub n: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Row keys: campaign, day (or month), state, legislator (or chamber), channel, version.
+type Key<'a> = (i64, NaiveDate, &'a str, &'a str, &'a str, i64);
+
+/// The upserts that record some counts: the count rows, the per-day and per-month roll-ups and
+/// the hourly totals, each summed by its key. The rows of each table are written in key order
+/// and the tables always in this order, so two transactions that count overlapping rows (two
+/// workers, a worker and a followed draft link, on one PostgreSQL) take their row locks in the
+/// same order and wait for each other instead of deadlocking: the roll-up and hourly rows are
+/// shared by many offices.
+#[derive(Debug, Default)]
+pub(super) struct CountPlan<'a> {
+    /// Value: chamber, amount.
+    pub rows: BTreeMap<Key<'a>, (&'a str, i64)>,
+    /// Keyed by chamber in the fourth place.
+    pub days: BTreeMap<Key<'a>, i64>,
+    /// Value: chamber, amount.
+    pub months: BTreeMap<Key<'a>, (&'a str, i64)>,
+    /// Campaign, hour start.
+    pub hours: BTreeMap<(i64, i64), i64>,
+}
+
+impl<'a> CountPlan<'a> {
+    pub fn of(counts: &[Counted<'a>]) -> CountPlan<'a> {
+        let mut plan = CountPlan::default();
+        for c in counts {
+            let day = c.at.date_naive();
+            let row = (c.campaign, day, c.state, c.legislator, c.channel, c.version);
+            plan.rows.entry(row).or_insert((c.chamber, 0)).1 += c.n;
+            let by_day = (c.campaign, day, c.state, c.chamber, c.channel, c.version);
+            *plan.days.entry(by_day).or_default() += c.n;
+            let by_month = (
+                c.campaign,
+                month_of(day),
+                c.state,
+                c.legislator,
+                c.channel,
+                c.version,
+            );
+            plan.months.entry(by_month).or_insert((c.chamber, 0)).1 += c.n;
+            *plan.hours.entry((c.campaign, hour_of(c.at))).or_default() += c.n;
+        }
+        plan
+    }
+}
+
+/// Records `$counts` (a slice of [`Counted`]) inside the transaction `$tx`, through a
+/// [`CountPlan`]: the count rows, then the day and month roll-ups, then the hourly totals.
+macro_rules! record_counts {
+    ($tx:expr, $counts:expr) => {{
+        use $crate::store::counts::{
+            CountPlan, INCREMENT, INCREMENT_DAY, INCREMENT_HOUR, INCREMENT_MONTH,
+        };
+        let plan = CountPlan::of($counts);
+        for ((campaign, day, state, legislator, channel, version), (chamber, n)) in &plan.rows {
+            sqlx::query(INCREMENT)
+                .bind(campaign)
+                .bind(state)
+                .bind(legislator)
                 .bind(day)
-                .bind($state)
-                .bind($chamber)
-                .bind($channel)
-                .bind($version)
-                .bind(n);
-            let query = if sql == $crate::store::counts::INCREMENT_MONTH {
-                query.bind($legislator)
-            } else {
-                query
-            };
-            query.execute(&mut *$tx).await?;
+                .bind(channel)
+                .bind(version)
+                .bind(chamber)
+                .bind(n)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        for ((campaign, day, state, chamber, channel, version), n) in &plan.days {
+            sqlx::query(INCREMENT_DAY)
+                .bind(campaign)
+                .bind(day)
+                .bind(state)
+                .bind(chamber)
+                .bind(channel)
+                .bind(version)
+                .bind(n)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        for ((campaign, month, state, legislator, channel, version), (chamber, n)) in &plan.months {
+            sqlx::query(INCREMENT_MONTH)
+                .bind(campaign)
+                .bind(month)
+                .bind(state)
+                .bind(chamber)
+                .bind(channel)
+                .bind(version)
+                .bind(n)
+                .bind(legislator)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        for ((campaign, hour), n) in &plan.hours {
+            sqlx::query(INCREMENT_HOUR)
+                .bind(campaign)
+                .bind(hour)
+                .bind(n)
+                .execute(&mut *$tx)
+                .await?;
         }
     }};
 }
-pub(crate) use record_count;
+pub(crate) use record_counts;
 
 /// Records `$office` (an [`Office`]) inside `$tx` at `$now` (Unix seconds).
 macro_rules! record_office {
@@ -180,19 +246,20 @@ impl Store {
     ) -> Result<bool, StoreError> {
         in_transaction!(self, tx => {
             let Some(id) = campaign_id(&mut *tx, slug).await? else { return Ok(false) };
-            for e in events {
-                record_count!(
-                    tx,
-                    id,
-                    e.state.as_str(),
-                    e.legislator_id.as_str(),
-                    e.chamber.as_str(),
-                    e.channel.as_str(),
-                    e.template_version,
-                    e.n,
-                    e.at
-                );
-            }
+            let counts: Vec<Counted> = events
+                .iter()
+                .map(|e| Counted {
+                    campaign: id,
+                    state: e.state.as_str(),
+                    legislator: e.legislator_id.as_str(),
+                    chamber: e.chamber.as_str(),
+                    channel: e.channel.as_str(),
+                    version: e.template_version,
+                    n: e.n,
+                    at: e.at,
+                })
+                .collect();
+            record_counts!(tx, &counts);
             Ok(true)
         })
     }
@@ -303,5 +370,52 @@ impl Store {
             .await?
         });
         Ok(row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_plan_sums_by_key_and_keeps_every_table_in_key_order() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 30, 12, 30, 0)
+            .single()
+            .expect("time");
+        let c = |legislator, chamber, n| Counted {
+            campaign: 1,
+            state: "MA",
+            legislator,
+            chamber,
+            channel: "sent",
+            version: 2,
+            n,
+            at,
+        };
+        let plan = CountPlan::of(&[
+            c("ma-2", "state_lower", 1),
+            c("ma-1", "state_upper", 2),
+            c("ma-2", "state_lower", 3),
+        ]);
+        let rows: Vec<_> = plan.rows.iter().map(|(k, v)| (k.3, v.1)).collect();
+        assert_eq!(
+            rows,
+            vec![("ma-1", 2), ("ma-2", 4)],
+            "sorted by office, summed"
+        );
+        let days: Vec<_> = plan.days.iter().map(|(k, n)| (k.3, *n)).collect();
+        assert_eq!(days, vec![("state_lower", 4), ("state_upper", 2)]);
+        assert_eq!(plan.months.len(), 2);
+        assert!(plan
+            .months
+            .keys()
+            .all(|k| k.1 == NaiveDate::from_ymd_opt(2026, 11, 1).expect("day")));
+        assert_eq!(
+            plan.hours.into_iter().collect::<Vec<_>>(),
+            vec![((1, hour_of(at)), 6)],
+            "one hourly row for the campaign"
+        );
     }
 }

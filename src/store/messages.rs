@@ -1,7 +1,7 @@
 //! Message templates (versioned per campaign and audience) and the short-lived draft links behind
 //! the counting redirect. Times are Unix seconds.
 
-use super::counts::{record_count, record_office, Office};
+use super::counts::{record_counts, record_office, Counted, Office};
 use super::staff::append_audit;
 use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::directory::Chamber;
@@ -317,7 +317,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            for office in offices {
+            // In id order, as every writer of this table does (no lock-order deadlock).
+            let mut sorted: Vec<&Office> = offices.iter().collect();
+            sorted.sort_by(|a, b| a.legislator_id.cmp(&b.legislator_id));
+            for office in sorted {
                 record_office!(tx, office, now.timestamp());
             }
             Ok(true)
@@ -357,16 +360,18 @@ impl Store {
                     .rows_affected()
                         > 0;
                     if first {
-                        record_count!(
+                        record_counts!(
                             tx,
-                            row.campaign_id,
-                            row.state.as_str(),
-                            row.legislator_id.as_str(),
-                            row.chamber.as_str(),
-                            row.channel.as_str(),
-                            row.template_version,
-                            1,
-                            now
+                            &[Counted {
+                                campaign: row.campaign_id,
+                                state: &row.state,
+                                legislator: &row.legislator_id,
+                                chamber: &row.chamber,
+                                channel: &row.channel,
+                                version: row.template_version,
+                                n: 1,
+                                at: now,
+                            }]
                         );
                     }
                     Ok(Some((row, first)))

@@ -5,7 +5,7 @@
 //! `FOR UPDATE SKIP LOCKED`, so workers never wait on each other; SQLite has one writer at a
 //! time, so the same `UPDATE ... RETURNING` runs under `BEGIN IMMEDIATE` and is atomic.
 
-use super::counts::{record_count, record_office, Office};
+use super::counts::{record_counts, record_office, Counted, Office};
 use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
 use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome, SubmissionStatus};
@@ -287,9 +287,12 @@ impl Store {
                 .bind(mail.office.as_ref().map(|o| o.chamber.as_str()))
                 .execute(&mut *tx)
                 .await?;
-                if let Some(office) = &mail.office {
-                    record_office!(tx, office, new.created_at);
-                }
+            }
+            // In id order, as every writer of this table does (no lock-order deadlock).
+            let mut offices: Vec<&Office> = new.mails.iter().filter_map(|m| m.office.as_ref()).collect();
+            offices.sort_by(|a, b| a.legislator_id.cmp(&b.legislator_id));
+            for office in offices {
+                record_office!(tx, office, new.created_at);
             }
             Ok(Submitted::Created)
         })
@@ -492,19 +495,20 @@ impl Store {
                     for row in rows {
                         *per_target.entry(row).or_default() += 1;
                     }
-                    for ((campaign, state, legislator, chamber, version), n) in per_target {
-                        record_count!(
-                            tx,
-                            campaign,
-                            state.as_str(),
-                            legislator.as_str(),
-                            chamber.as_str(),
-                            Channel::Sent.as_str(),
-                            version,
-                            n,
-                            at
-                        );
-                    }
+                    let counts: Vec<Counted> = per_target
+                        .iter()
+                        .map(|((campaign, state, legislator, chamber, version), n)| Counted {
+                            campaign: *campaign,
+                            state,
+                            legislator,
+                            chamber,
+                            channel: Channel::Sent.as_str(),
+                            version: *version,
+                            n: *n,
+                            at,
+                        })
+                        .collect();
+                    record_counts!(tx, &counts);
                 }
                 recorded.extend(marked);
             }

@@ -156,3 +156,67 @@ async fn sigterm_finishes_the_message_in_hand_and_gives_back_the_rest() {
         }
     }
 }
+
+/// Two worker processes on one database deliver messages to one state's offices at once: each
+/// records its sends and counts in transactions that touch the same count, roll-up and hourly
+/// rows. Every message goes out exactly once (a recording that failed — a deadlock, say — would
+/// leave its mails to be sent again after the lease) and every send is counted once.
+#[tokio::test]
+async fn two_workers_counting_the_same_offices_deliver_and_count_each_message_once() {
+    let rig = rig(&[]).await;
+    // Thirty offices of one state and chamber: their sends share the day roll-up and the hourly
+    // rows, which both workers update in their recording transactions.
+    let n = 30;
+    let tokens = [rig.confirmed(n).await];
+    let sink = StubSmtp::start(Script::normal().with_data_delay(Duration::from_millis(20))).await;
+    let settings = [
+        ("ADVOCATE__OUTBOX__BATCH_SIZE", "3"),
+        ("ADVOCATE__OUTBOX__CONCURRENCY", "3"),
+    ];
+    let mut workers = [
+        spawn_worker(&rig.app.db_url, &sink.url(), &settings),
+        spawn_worker(&rig.app.db_url, &sink.url(), &settings),
+    ];
+    let started = Instant::now();
+    while rig.app.store.pending_mails().await.expect("count") > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not all delivered within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for worker in &mut workers {
+        terminate(worker);
+        assert!(wait_exit(worker, Duration::from_secs(10)).await.success());
+    }
+    let to_offices: Vec<String> = sink
+        .delivered()
+        .iter()
+        .filter(|m| m.rcpt_to.iter().any(|r| r.ends_with("faulty.test")))
+        .map(|m| m.message_id().expect("Message-ID"))
+        .collect();
+    let distinct: BTreeSet<&String> = to_offices.iter().collect();
+    assert_eq!(distinct.len(), n, "every message delivered");
+    assert_eq!(to_offices.len(), n, "and none twice");
+    for token in &tokens {
+        let receipt = rig.receipt(token).await;
+        assert!(receipt
+            .messages
+            .iter()
+            .all(|m| m.status == ReceiptStatus::Sent));
+    }
+    let filter = advocate::stats::reach::ReachFilter::parse(
+        &advocate::stats::reach::ReachParams::default(),
+        chrono::Utc::now().date_naive(),
+    )
+    .expect("filter");
+    let summary = rig
+        .app
+        .store
+        .reach_summary(advocate_test_support::SLUG, &filter)
+        .await
+        .expect("summary")
+        .expect("campaign");
+    // Confirmations are not counted; every message was sent by the two workers.
+    assert_eq!(summary.counts.sent, n as i64, "each send counted once");
+}
