@@ -188,9 +188,19 @@ pub async fn seed_if_empty(store: &Store, settings: &Settings) -> anyhow::Result
     }
     let doc =
         scorecard::seed(&settings.campaign.seed_file).context("cannot read the seed campaign")?;
-    let report = store
+    let report = match store
         .import_campaign_by(&doc, &crate::store::ImportBy::seed())
-        .await?;
+        .await
+    {
+        Ok(report) => report,
+        // Several instances started at once on one empty database: one of them seeded it (the
+        // import is all or nothing, so the losers wrote nothing).
+        Err(err) if store.has_campaigns().await.unwrap_or(false) => {
+            tracing::info!(error = %err, "another instance seeded the database meanwhile");
+            return Ok(());
+        }
+        Err(err) => return Err(err.into()),
+    };
     tracing::info!(
         campaign = %report.slug,
         states = report.states,

@@ -1,4 +1,4 @@
-use advocate_test_support::spawn_app;
+use advocate_test_support::{spawn_app, test_settings};
 
 #[tokio::test]
 async fn healthz_answers_ok() {
@@ -55,4 +55,32 @@ async fn every_response_carries_security_headers_and_a_request_id() {
     let a = app.get("/healthz").await;
     let b = app.get("/healthz").await;
     assert_ne!(a.headers()["x-request-id"], b.headers()["x-request-id"]);
+}
+
+/// Several instances started at once on one empty database: each migrates and tries to seed the
+/// campaign; one seeds it, and every one of them starts and serves it (a race found by
+/// scripts/cluster, where the other instances exited with a unique-key violation).
+#[tokio::test]
+async fn instances_started_at_once_on_an_empty_database_all_start() {
+    let (settings, dir) = test_settings(&[]).await;
+    let builds = (0..3).map(|_| advocate::startup::Application::build(settings.clone()));
+    let apps = futures_util::future::join_all(builds).await;
+    let mut ports = Vec::new();
+    for app in apps {
+        let app = app.expect("every instance starts");
+        ports.push(app.port());
+        tokio::spawn(app.run_until_stopped());
+    }
+    let client = reqwest::Client::new();
+    for port in ports {
+        let res = client
+            .get(format!(
+                "http://127.0.0.1:{port}/api/v1/campaigns/end-qualified-immunity"
+            ))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(res.status().as_u16(), 200, "instance on port {port}");
+    }
+    drop(dir);
 }
