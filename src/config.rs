@@ -5,11 +5,13 @@
 //! providers) and parsed once, at load: an invalid value stops start-up with one line naming
 //! its key, and nothing downstream parses a setting again.
 
+use crate::outbox::dkim::Signer;
 use lettre::Address;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use url::Url;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -59,12 +61,55 @@ pub struct SmtpSettings {
     pub from_name: String,
     pub timeout_secs: u64,
     pub pool_size: u32,
+    /// DKIM: the signing domain (`d=`), a DNS name; all three `dkim_*` or none.
+    #[serde(deserialize_with = "parse::optional_dns_name")]
+    pub dkim_domain: Option<String>,
+    /// DKIM: the selector (`s=`): the key is published at `<selector>._domainkey.<domain>`.
+    #[serde(deserialize_with = "parse::optional_dns_name")]
+    pub dkim_selector: Option<String>,
+    /// DKIM: the PEM file of the private key (RSA 2048-4096 bits, or Ed25519).
+    #[serde(deserialize_with = "parse::optional_path")]
+    pub dkim_key_file: Option<PathBuf>,
+    /// The signer made from the three at load (the key read and checked once); `None` when
+    /// they are not set.
+    #[serde(skip)]
+    pub dkim: Option<Arc<Signer>>,
 }
 
 impl SmtpSettings {
     /// True when a relay is configured.
     pub fn enabled(&self) -> bool {
         !self.url.expose_secret().trim().is_empty()
+    }
+
+    /// The DKIM signer: all three `dkim_*` settings set, the key file read and its key checked;
+    /// `None` when none is set. An error names the setting and never holds the key.
+    fn dkim_signer(&self) -> Result<Option<Arc<Signer>>, ConfigError> {
+        let bad = |key: &str, why: String| ConfigError(format!("{key}: {why}"));
+        match (&self.dkim_domain, &self.dkim_selector, &self.dkim_key_file) {
+            (None, None, None) => Ok(None),
+            (Some(domain), Some(selector), Some(path)) => Signer::load(domain, selector, path)
+                .map(|signer| Some(Arc::new(signer)))
+                .map_err(|why| bad("smtp.dkim_key_file", why)),
+            (domain, selector, path) => {
+                let missing: Vec<&str> = [
+                    ("smtp.dkim_domain", domain.is_none()),
+                    ("smtp.dkim_selector", selector.is_none()),
+                    ("smtp.dkim_key_file", path.is_none()),
+                ]
+                .into_iter()
+                .filter_map(|(key, absent)| absent.then_some(key))
+                .collect();
+                Err(bad(
+                    missing.first().copied().unwrap_or("smtp.dkim_domain"),
+                    format!(
+                        "DKIM signing needs smtp.dkim_domain, smtp.dkim_selector and \
+                         smtp.dkim_key_file together (missing: {})",
+                        missing.join(", ")
+                    ),
+                ))
+            }
+        }
     }
 }
 
@@ -310,11 +355,12 @@ impl Settings {
                 .try_parsing(true)
                 .source(Some(vars)),
         );
-        let settings: Settings = builder
+        let mut settings: Settings = builder
             .build()
             .and_then(|c| c.try_deserialize())
             .map_err(|e| ConfigError(one_line(&e.to_string())))?;
         settings.validate()?;
+        settings.smtp.dkim = settings.smtp.dkim_signer()?;
         Ok(settings)
     }
 
@@ -489,6 +535,25 @@ mod parse {
         raw.parse()
             .map(Some)
             .map_err(|_| D::Error::custom(format!("`{raw}` is not an email address")))
+    }
+
+    /// A DNS name (a DKIM domain or selector), lower-cased, or `None` for an empty value.
+    pub fn optional_dns_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        let raw = text(d)?;
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        crate::outbox::dkim::dns_name(&raw)
+            .map(Some)
+            .map_err(D::Error::custom)
+    }
+
+    /// A file path, or `None` for an empty value.
+    pub fn optional_path<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::path::PathBuf>, D::Error> {
+        let raw = text(d)?;
+        Ok((!raw.is_empty()).then(|| raw.into()))
     }
 
     /// Comma-separated provider names, in order (case and spaces ignored).
@@ -718,5 +783,78 @@ mod tests {
             redact_url("postgres://u:hunter2@127.0.0.1/db"),
             "postgres://u:***@127.0.0.1/db"
         );
+    }
+
+    #[test]
+    fn dkim_takes_all_three_settings_or_none_and_reads_the_key_once() {
+        // RFC 8032's first test key (a published test vector), as PKCS#8 PEM.
+        let dir = tempfile::tempdir().expect("dir");
+        let key = dir.path().join("dkim.pem");
+        std::fs::write(
+            &key,
+            "-----BEGIN PRIVATE KEY-----\n\
+             MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n\
+             -----END PRIVATE KEY-----\n",
+        )
+        .expect("write");
+        let key = key.to_str().expect("path");
+        let none = Settings::load_with_env(None, env(&[])).expect("defaults");
+        assert!(none.smtp.dkim.is_none());
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ADVOCATE__SMTP__DKIM_DOMAIN", "Example.ORG"),
+                ("ADVOCATE__SMTP__DKIM_SELECTOR", "s1"),
+                ("ADVOCATE__SMTP__DKIM_KEY_FILE", key),
+            ]),
+        )
+        .expect("valid");
+        let signer = s.smtp.dkim.as_ref().expect("a signer");
+        assert_eq!(
+            (signer.domain(), signer.selector(), signer.algorithm()),
+            ("example.org", "s1", "ed25519")
+        );
+        assert!(
+            !format!("{s:?}").contains("MC4C"),
+            "the key is never printed"
+        );
+
+        for (set, named) in [
+            (vec![("DOMAIN", "example.org")], "smtp.dkim_selector"),
+            (
+                vec![("DOMAIN", "example.org"), ("SELECTOR", "s1")],
+                "smtp.dkim_key_file",
+            ),
+            (
+                vec![("SELECTOR", "s1"), ("KEY_FILE", key)],
+                "smtp.dkim_domain",
+            ),
+            (
+                vec![
+                    ("DOMAIN", "example.org"),
+                    ("SELECTOR", "s1"),
+                    ("KEY_FILE", "/nowhere"),
+                ],
+                "smtp.dkim_key_file",
+            ),
+            (
+                vec![
+                    ("DOMAIN", "exa mple.org"),
+                    ("SELECTOR", "s1"),
+                    ("KEY_FILE", key),
+                ],
+                "smtp.dkim_domain",
+            ),
+        ] {
+            let vars: Vec<(String, &str)> = set
+                .iter()
+                .map(|(k, v)| (format!("ADVOCATE__SMTP__DKIM_{k}"), *v))
+                .collect();
+            let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            let err = Settings::load_with_env(None, env(&pairs)).expect_err("refused");
+            let msg = err.to_string();
+            assert!(msg.contains(named), "{set:?}: {msg}");
+            assert!(!msg.contains('\n'), "{msg}");
+        }
     }
 }

@@ -4,13 +4,15 @@
 //! file), `civic` (address -> legislators), `messages` (templates, compose, drafts, the
 //! supporter flow), `outbox` (sending), `stats`, `limits`, `store` (the database seam), `web`
 //! (the API, the supporters' site and the staff area), `startup` (server wiring), `config`,
-//! `telemetry`, `meters` (Prometheus metrics), `cli`.
+//! `telemetry`, `meters` (Prometheus metrics), `cli`, `fresh` (in-memory copies of what staff
+//! edit, kept fresh across instances).
 
 pub mod civic;
 pub mod cli;
 pub mod config;
 pub mod directory;
 pub mod domain;
+pub mod fresh;
 pub mod limits;
 pub mod messages;
 pub mod meters;

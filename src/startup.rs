@@ -69,6 +69,15 @@ impl Background {
         Background::spawn("the purge", Duration::from_secs(5), |stop| purger.run(stop))
     }
 
+    /// The poll of the campaigns' revisions that keeps in-memory copies fresh.
+    pub fn fresh(versions: Arc<crate::fresh::Versions>, store: Store) -> Background {
+        Background::spawn(
+            "the revision poll",
+            Duration::from_secs(2),
+            |stop| async move { versions.watch(store, stop).await },
+        )
+    }
+
     /// Asks the task to stop and waits (bounded) for it to finish.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
@@ -132,7 +141,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let locator = Arc::new(Locator::new(&settings.civic, store.clone())?);
         let wake = Arc::new(Notify::new());
-        let mut background = vec![Background::purge(store.clone(), &settings)];
+        let versions = Arc::new(crate::fresh::Versions::default());
+        let mut background = vec![
+            Background::purge(store.clone(), &settings),
+            Background::fresh(versions.clone(), store.clone()),
+        ];
         if settings.outbox.worker {
             if let Some(worker) = delivery_worker(&settings, store.clone(), wake.clone())? {
                 background.push(Background::worker(worker, &settings));
@@ -141,7 +154,7 @@ impl Application {
         if !settings.smtp.enabled() {
             tracing::info!("smtp.url is empty: sending through the service is off (drafts only)");
         }
-        let server = run(listener, store.clone(), locator, wake, settings)?;
+        let server = run(listener, store.clone(), locator, wake, versions, settings)?;
         Ok(Application {
             port,
             server,
@@ -215,6 +228,7 @@ fn run(
     store: Store,
     locator: Arc<Locator>,
     wake: Arc<Notify>,
+    versions: Arc<crate::fresh::Versions>,
     settings: Settings,
 ) -> anyhow::Result<Server> {
     let settings = Arc::new(settings);
@@ -225,14 +239,27 @@ fn run(
     let limits = Arc::new(crate::limits::Limits::new(
         settings.limits.lookups_per_minute,
     ));
-    let flow = crate::messages::Flow::new(store.clone(), locator.clone(), limits, outbox.clone());
+    let campaigns = Arc::new(scorecard::CampaignCache::new(versions.clone()));
+    let templates = Arc::new(crate::messages::TemplateCache::new(versions));
+    let caches = crate::messages::FlowCaches {
+        campaigns: campaigns.clone(),
+        templates: templates.clone(),
+    };
+    let flow = crate::messages::Flow::new(
+        store.clone(),
+        locator.clone(),
+        limits,
+        outbox.clone(),
+        caches,
+    );
     let staff = crate::staff::Staff::new(store.clone(), &settings);
     let letters = crate::staff::Letters::from_settings(&settings).map_err(anyhow::Error::msg)?;
     let state = actix_web::web::Data::new(AppState {
         store,
         settings: settings.clone(),
         locator,
-        campaigns: Default::default(),
+        campaigns,
+        templates,
         outbox,
         flow,
         staff,

@@ -3,20 +3,23 @@
 //! (`drafts`).
 //!
 //! The supporter's flow, one for the API and the pages, is [`submit::Flow`]: find the
-//! legislators, [`draft`] (choose targets, load the templates, compose), then
+//! legislators, choose targets, take the current templates (from memory: [`TemplateCache`]),
+//! [`draft`] (compose), then
 //! [`drafts::issue`] (store the counting links) or submit for sending through the service
 //! (confirmation, outbox, SMTP), which builds on the same [`compose::Draft`]s.
 
+pub mod cache;
 pub mod compose;
 pub mod drafts;
 pub mod editor;
 pub mod submit;
 pub mod template;
 
+pub use cache::TemplateCache;
 pub use compose::{compose, select_targets, Draft, Edit, Overrides, Supporter, Templates};
 pub use drafts::{DraftLinks, IssuedDraft, DRAFT_LINK_TTL};
 pub use editor::{save_template, SaveTemplateError, SavedTemplate, CLI_AUTHOR, SEED_AUTHOR};
-pub use submit::{Flow, FlowError, Letter, Mode, Outcome};
+pub use submit::{Flow, FlowCaches, FlowError, Letter, Mode, Outcome};
 pub use template::{
     Audience, MergeFields, MessageTemplate, Part, RenderError, TemplateError, TemplateText,
     TemplateVersion,
@@ -108,25 +111,19 @@ pub async fn seed_templates(store: &Store) -> Result<(), MessageError> {
     Ok(())
 }
 
-/// The drafts for the legislators `ids` chosen from `lookup`: every id must be one of the
-/// lookup's targets.
-pub async fn draft(
-    store: &Store,
+/// The drafts for the legislators `ids` chosen from `lookup` (every id must be one of the
+/// lookup's targets), written from `templates`; `revision` is the state's latest scorecard
+/// revision, stored with each message.
+pub fn draft(
     doc: &CampaignDoc,
-    lookup: &Lookup,
-    ids: &[String],
+    templates: &Templates,
+    revision: Option<i64>,
+    chosen: &Lookup,
     supporter: &Supporter,
     overrides: &Overrides,
 ) -> Result<Vec<Draft>, MessageError> {
-    let chosen = select_targets(lookup, ids)?;
-    let templates = templates(store, &doc.campaign.slug).await?;
     let mut drafts =
-        compose(doc, &templates, &chosen, supporter, overrides).map_err(MessageError::Render)?;
-    // The revision stored now: a save in another instance may be newer than `doc` for a few
-    // seconds (the campaign cache), which this over-states by one at most.
-    let revision = store
-        .scorecard_latest_revision(&doc.campaign.slug, chosen.state)
-        .await?;
+        compose(doc, templates, chosen, supporter, overrides).map_err(MessageError::Render)?;
     for d in &mut drafts {
         d.scorecard_revision = revision;
     }

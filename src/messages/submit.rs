@@ -10,11 +10,14 @@
 //! - a send where no chosen office publishes an email address is refused
 //!   ([`FlowError::NoEmailableOffice`], about `targets`) and nothing is stored.
 
-use super::{draft, drafts, Draft, IssuedDraft, MessageError, Overrides, Supporter};
+use super::{
+    draft, drafts, select_targets, Draft, IssuedDraft, MessageError, Overrides, Supporter,
+    TemplateCache,
+};
 use crate::civic::{Locator, Lookup, LookupFailure, LookupForm};
 use crate::limits::{Limits, TooMany};
 use crate::outbox::{Outbox, SendError, Submission};
-use crate::scorecard::CampaignDoc;
+use crate::scorecard::{CampaignCache, CampaignDoc};
 use crate::store::Store;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -92,6 +95,16 @@ pub struct Flow {
     locator: Arc<Locator>,
     limits: Arc<Limits>,
     outbox: Arc<Outbox>,
+    /// Each state's latest scorecard revision, from memory.
+    campaigns: Arc<CampaignCache>,
+    /// The current templates, from memory.
+    templates: Arc<TemplateCache>,
+}
+
+/// The in-memory copies the flow reads instead of the database (see [`crate::fresh`]).
+pub struct FlowCaches {
+    pub campaigns: Arc<CampaignCache>,
+    pub templates: Arc<TemplateCache>,
 }
 
 impl Flow {
@@ -100,12 +113,15 @@ impl Flow {
         locator: Arc<Locator>,
         limits: Arc<Limits>,
         outbox: Arc<Outbox>,
+        caches: FlowCaches,
     ) -> Flow {
         Flow {
             store,
             locator,
             limits,
             outbox,
+            campaigns: caches.campaigns,
+            templates: caches.templates,
         }
     }
 
@@ -137,15 +153,22 @@ impl Flow {
         lookup: &Lookup,
         letter: &Letter,
     ) -> Result<Vec<Draft>, FlowError> {
+        let chosen = select_targets(lookup, &letter.targets)?;
+        let slug = &doc.campaign.slug;
+        let templates = self.templates.get(&self.store, slug).await?;
+        let revision = self
+            .campaigns
+            .latest_revision(&self.store, slug, chosen.state)
+            .await
+            .map_err(MessageError::from)?;
         Ok(draft(
-            &self.store,
             doc,
-            lookup,
-            &letter.targets,
+            &templates,
+            revision,
+            &chosen,
             &letter.supporter,
             &letter.overrides,
-        )
-        .await?)
+        )?)
     }
 
     /// Composes `letter` for the legislators of `lookup`, then issues drafts or submits.

@@ -4,6 +4,7 @@
 //!
 //! - `mail`: building mails with lettre (headers, the confirmation text).
 //! - `smtp`: the pooled, bounded relay and how its failures are sorted.
+//! - `dkim`: the DKIM signature every mail gets when `smtp.dkim_*` are set.
 //! - `worker`: claiming due mails, sending, retrying with backoff.
 //! - `purge`: the retention purge, a scheduled task of its own.
 //! - `lifecycle`: what a mail is and where it is (the kinds and statuses the database stores).
@@ -12,6 +13,7 @@
 //! submission id under a server key, so a repeated request (same `Idempotency-Key`) can answer
 //! with the same receipt link. Only SHA-256 hashes of both are stored.
 
+pub mod dkim;
 pub mod health;
 mod lifecycle;
 pub mod mail;

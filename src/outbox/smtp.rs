@@ -1,11 +1,13 @@
 //! The SMTP relay: one pooled lettre transport, every send bounded, every failure sorted into
 //! "try again later" and "will never work".
 
+use super::dkim::Signer;
 use crate::config::SmtpSettings;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How one send ended.
@@ -76,12 +78,15 @@ pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     /// Bound on one whole send (connect, greeting, envelope, data).
     timeout: Duration,
+    /// Signs every mail just before it is sent, when DKIM is configured.
+    dkim: Option<Arc<Signer>>,
 }
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mailer")
             .field("timeout", &self.timeout)
+            .field("dkim", &self.dkim)
             .finish_non_exhaustive()
     }
 }
@@ -105,11 +110,18 @@ impl Mailer {
                     .idle_timeout(Duration::from_secs(30)),
             )
             .build();
-        Ok(Some(Mailer { transport, timeout }))
+        Ok(Some(Mailer {
+            transport,
+            timeout,
+            dkim: settings.dkim.clone(),
+        }))
     }
 
-    /// Sends one message, within the configured bound.
-    pub async fn send(&self, message: Message) -> Delivery {
+    /// Sends one message (DKIM-signed when configured), within the configured bound.
+    pub async fn send(&self, mut message: Message) -> Delivery {
+        if let Some(signer) = &self.dkim {
+            signer.sign(&mut message);
+        }
         // A little beyond the per-command bound, so lettre's own timeout reports first.
         let bound = self.timeout + Duration::from_secs(1);
         let started = std::time::Instant::now();

@@ -9,7 +9,7 @@ pub mod editor;
 pub mod file;
 mod score;
 
-pub use cache::{CampaignCache, CAMPAIGN_TTL};
+pub use cache::CampaignCache;
 pub use score::{Gap, Score, Scorecard, ScoredCriterion};
 
 use crate::domain::{BillStatus, CriterionKind, CriterionStatus, StateCode};

@@ -226,6 +226,17 @@ impl Store {
         Ok(count > 0)
     }
 
+    /// Every campaign's id and revision (see [`touch_campaign!`](super::touch_campaign)), by
+    /// id: one small read, polled by every instance to tell when its in-memory copies of a
+    /// campaign (scorecards, templates) are out of date.
+    pub async fn campaign_revisions(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query_as("SELECT id, revision FROM campaigns ORDER BY id")
+                .fetch_all(pool)
+                .await?)
+        })
+    }
+
     /// Stores a campaign, replacing its rubric and bills, in one transaction. Importing the same
     /// document twice changes nothing the second time.
     ///
@@ -293,7 +304,7 @@ impl Store {
                 Some(id) => {
                     sqlx::query(
                         "UPDATE campaigns SET title = $2, organisation = $3, summary = $4, url = $5, \
-                         updated_at = $6 WHERE id = $1",
+                         updated_at = $6, revision = revision + 1 WHERE id = $1",
                     )
                     .bind(id).bind(&c.title).bind(&c.organisation).bind(&c.summary).bind(&c.url).bind(now)
                     .execute(&mut *tx)
@@ -421,7 +432,8 @@ impl Store {
                     .await?;
             let change = GoalChange { old, new: goal };
             if change.changed() {
-                sqlx::query("UPDATE campaigns SET goal = $2 WHERE id = $1")
+                // A new revision: every instance drops what it keeps of the campaign.
+                sqlx::query("UPDATE campaigns SET goal = $2, revision = revision + 1 WHERE id = $1")
                     .bind(id)
                     .bind(goal)
                     .execute(&mut *tx)

@@ -3,7 +3,9 @@
 
 use super::counts::{record_counts, record_office, Counted, Office};
 use super::staff::append_audit;
-use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
+use super::{
+    campaign_id, in_transaction, on_pool, opaque_debug, touch_campaign, Store, StoreError,
+};
 use crate::directory::Chamber;
 use crate::domain::StateCode;
 use crate::messages::{Audience, MessageTemplate, TemplateText, TemplateVersion, SEED_AUTHOR};
@@ -205,8 +207,12 @@ impl Store {
         text: &TemplateText,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = on_pool!(self, pool => {
-            sqlx::query(
+        // Called only when a campaign has no template for `audience`: a new revision then is
+        // harmless even when another instance's seed wins (instances that cached "no template
+        // yet" read it again), and the campaign row is locked first, as every edit does.
+        in_transaction!(self, tx => {
+            touch_campaign!(tx, slug);
+            let done = sqlx::query(
                 "INSERT INTO message_templates (campaign_id, audience, version, subject, body, \
                  created_at, author, note) \
                  SELECT c.id, $2, 1, $3, $4, $5, $6, NULL FROM campaigns c WHERE c.slug = $1 AND NOT EXISTS \
@@ -219,11 +225,11 @@ impl Store {
             .bind(&text.body)
             .bind(now.timestamp())
             .bind(SEED_AUTHOR)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
-        });
-        Ok(done > 0)
+            .rows_affected();
+            Ok(done > 0)
+        })
     }
 
     /// Stores a new version of a campaign's template for `audience`, saved by `author` (a staff
@@ -243,7 +249,7 @@ impl Store {
         loop {
             attempt += 1;
             let saved = in_transaction!(self, tx => {
-                let Some(id) = campaign_id(&mut *tx, slug).await? else {
+                let Some(id) = touch_campaign!(tx, slug) else {
                     return Ok(None);
                 };
                 let latest: i64 = sqlx::query_scalar(

@@ -163,6 +163,24 @@ where
     )
 }
 
+/// Inside transaction `$tx`, gives campaign `$slug` (a `&str`) a new revision and evaluates to
+/// its id (`None` for an unknown campaign). Every change to what instances keep of a campaign
+/// in memory (its bills, rubric, templates, goal) starts its transaction with this (or bumps
+/// `revision` in its own first `UPDATE campaigns`): the row is then locked first, so two edits
+/// of one campaign never wait on each other in opposite orders, and the instances polling
+/// [`Store::campaign_revisions`] see the change once it commits.
+macro_rules! touch_campaign {
+    ($tx:ident, $slug:expr) => {{
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE campaigns SET revision = revision + 1 WHERE slug = $1 RETURNING id",
+        )
+        .bind($slug)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        id
+    }};
+}
+
 /// A `Debug` that prints only the named fields: for rows that hold a supporter's name, address
 /// or message, which never go to a log.
 macro_rules! opaque_debug {
@@ -177,7 +195,7 @@ macro_rules! opaque_debug {
     };
 }
 
-pub(crate) use {in_transaction, on_pool, opaque_debug};
+pub(crate) use {in_transaction, on_pool, opaque_debug, touch_campaign};
 
 impl Store {
     /// Opens a pool for the configured URL. SQLite files (and their folder) are created.

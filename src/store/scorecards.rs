@@ -5,7 +5,7 @@
 
 use super::campaigns::{bill_from, BillRow, EvaluationRow};
 use super::staff::append_audit;
-use super::{campaign_id, in_transaction, on_pool, Store, StoreError};
+use super::{campaign_id, in_transaction, on_pool, touch_campaign, Store, StoreError};
 use crate::domain::StateCode;
 use crate::scorecard::editor::{Revision, SEED_AUTHOR};
 use crate::scorecard::Bill;
@@ -183,7 +183,7 @@ impl Store {
         loop {
             attempt += 1;
             let saved = in_transaction!(self, tx => {
-                let Some(id) = campaign_id(&mut *tx, slug).await? else {
+                let Some(id) = touch_campaign!(tx, slug) else {
                     return Ok(StateSave::NoCampaign);
                 };
                 let mut latest = latest_revision!(tx, id, state);

@@ -20,7 +20,7 @@ pub mod staff;
 
 use crate::civic::Locator;
 use crate::config::Settings;
-use crate::messages::Flow;
+use crate::messages::{Flow, TemplateCache};
 use crate::outbox::Outbox;
 use crate::scorecard::{CampaignCache, CampaignDoc};
 use crate::staff::{Letters, Staff};
@@ -34,7 +34,10 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub locator: Arc<Locator>,
-    pub campaigns: CampaignCache,
+    /// Campaigns (and their latest scorecard revisions) in memory, fresh across instances.
+    pub campaigns: Arc<CampaignCache>,
+    /// The current message templates in memory, fresh across instances.
+    pub templates: Arc<TemplateCache>,
     /// Submissions, confirmations and receipts (sending through the service).
     pub outbox: Arc<Outbox>,
     /// The supporter's flow: lookup, compose, draft or submit.
@@ -46,9 +49,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A campaign by slug, through the short-lived in-memory cache.
+    /// A campaign by slug, through the in-memory cache.
     pub async fn campaign(&self, slug: &str) -> Result<Option<Arc<CampaignDoc>>, StoreError> {
         self.campaigns.get(&self.store, slug).await
+    }
+
+    /// A change to campaign `slug` (its templates, scorecards, rubric) was just saved through
+    /// this instance: nothing kept in memory from before is used here again (other instances
+    /// see the change at their next poll of the campaigns' revisions, see [`crate::fresh`]).
+    pub fn saved(&self, slug: &str) {
+        self.campaigns.forget(slug);
     }
 
     /// An absolute URL for a path of this service, from `server.public_url`.

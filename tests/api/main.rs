@@ -5,6 +5,8 @@ mod civic;
 mod cli;
 mod counter;
 mod directory;
+mod dkim;
+mod fresh;
 mod health;
 mod mailbox;
 mod messages;

@@ -231,6 +231,7 @@ pub async fn save(
         Ok(saved) => saved,
         Err(err) => return save_refusal(err),
     };
+    app.saved(slug);
     let location = format!(
         "/api/v1/campaigns/{slug}/templates/{}/versions/{}",
         audience.as_str(),

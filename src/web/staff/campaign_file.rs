@@ -202,7 +202,7 @@ pub async fn upload(
         .import_campaign_by(&doc, &by)
         .await
         .map_err(Problem::from)?;
-    app.campaigns.forget(&slug);
+    app.saved(&slug);
     tracing::info!(
         campaign = %slug,
         changed = report.changed,

@@ -289,6 +289,9 @@ pub async fn submit(
                 Some(&form.note),
             )
             .await;
+            if saved.is_ok() {
+                app.saved(&slug);
+            }
             match saved {
                 Ok(saved) => Ok(see_other(&after_save(
                     &edit_path(&slug, audience),

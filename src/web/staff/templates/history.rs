@@ -193,7 +193,12 @@ pub async fn restore(
         .filter(|v| *v > 0)
         .map(i64::from)
         .ok_or_else(|| PageError::not_found("There is no such version of this template."))?;
-    match editor::restore(&app.store, &slug, audience, version, signed.origin(), None).await {
+    let restored =
+        editor::restore(&app.store, &slug, audience, version, signed.origin(), None).await;
+    if restored.is_ok() {
+        app.saved(&slug);
+    }
+    match restored {
         Ok(saved) => Ok(see_other(&format!(
             "{}?saved={}&changed={}",
             edit_path(&slug, audience),
