@@ -6,16 +6,21 @@
 Listens on a free 127.0.0.1 port, writes the port to PORT_FILE, and answers every
 `GET .../geographies/(onelineaddress|address)` with a recorded Census answer from
 tests/fixtures/civic/census/: no match when the address mentions "nowhere", else the Springfield,
-MA match. Used by scripts/fuzz-api so the service's lookups succeed without the network.
+MA match, or, when the address carries a fixture's name in brackets (`[mo_match]`, `[nh]`, ...), that
+recorded answer. Used by scripts/fuzz-api and scripts/cluster so the service's lookups succeed without
+the network (the cluster spreads its simulated supporters over several states this way).
 """
 import http.server
 import pathlib
+import re
 import sys
 import urllib.parse
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "tests/fixtures/civic/census"
 MATCH = (FIXTURES / "ma_named.json").read_bytes()
 NO_MATCH = (FIXTURES / "no_match.json").read_bytes()
+# Every recorded answer by its file name, for addresses that name one: "[mo_match]".
+NAMED = {path.stem: path.read_bytes() for path in FIXTURES.glob("*.json")}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -26,7 +31,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         query = urllib.parse.parse_qs(url.query)
         said = " ".join(query.get("address", []) + query.get("street", [])).lower()
-        body = NO_MATCH if "nowhere" in said else MATCH
+        named = re.search(r"\[([a-z0-9_]+)\]", said)
+        if named and named.group(1) in NAMED:
+            body = NAMED[named.group(1)]
+        else:
+            body = NO_MATCH if "nowhere" in said else MATCH
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
