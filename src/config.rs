@@ -132,6 +132,11 @@ pub struct OutboxSettings {
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
     pub lookups_per_minute: u32,
+    /// Messages of one campaign one office may receive in any hour (0: no cap); staff may
+    /// override it per campaign and per office. What is over the cap waits, never dropped.
+    pub office_per_hour: u32,
+    /// Mails the delivery workers release in any minute, all together (0: no rate).
+    pub deliveries_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -416,6 +421,23 @@ impl Settings {
         if self.limits.lookups_per_minute == 0 {
             return bad("limits.lookups_per_minute", "must be at least 1".into());
         }
+        for (key, value) in [
+            ("limits.office_per_hour", self.limits.office_per_hour),
+            (
+                "limits.deliveries_per_minute",
+                self.limits.deliveries_per_minute,
+            ),
+        ] {
+            if value > crate::outbox::caps::MAX_CAP {
+                return bad(
+                    key,
+                    format!(
+                        "must be at most {} (0 for no cap)",
+                        crate::outbox::caps::MAX_CAP
+                    ),
+                );
+            }
+        }
         if self.civic.timeout_ms == 0 || self.civic.connect_timeout_ms == 0 {
             return bad("civic.timeout_ms", "timeouts must be at least 1 ms".into());
         }
@@ -598,6 +620,50 @@ mod tests {
         assert_eq!(s.civic.providers, [CivicProvider::Census]);
         assert!(s.smtp.from_address.is_none());
         assert!(s.database.url.expose_secret().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn delivery_caps_default_to_30_an_hour_and_no_rate_and_refuse_huge_values() {
+        let s = Settings::load_with_env(None, env(&[])).expect("defaults are valid");
+        assert_eq!(s.limits.office_per_hour, 30);
+        assert_eq!(s.limits.deliveries_per_minute, 0);
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ADVOCATE__LIMITS__OFFICE_PER_HOUR", "0"),
+                ("ADVOCATE__LIMITS__DELIVERIES_PER_MINUTE", "600"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(
+            (s.limits.office_per_hour, s.limits.deliveries_per_minute),
+            (0, 600)
+        );
+        for (key, value, named) in [
+            (
+                "ADVOCATE__LIMITS__OFFICE_PER_HOUR",
+                "10001",
+                "limits.office_per_hour",
+            ),
+            (
+                "ADVOCATE__LIMITS__OFFICE_PER_HOUR",
+                "-1",
+                "limits.office_per_hour",
+            ),
+            (
+                "ADVOCATE__LIMITS__OFFICE_PER_HOUR",
+                "lots",
+                "limits.office_per_hour",
+            ),
+            (
+                "ADVOCATE__LIMITS__DELIVERIES_PER_MINUTE",
+                "99999999",
+                "limits.deliveries_per_minute",
+            ),
+        ] {
+            let err = Settings::load_with_env(None, env(&[(key, value)])).expect_err(value);
+            assert!(err.to_string().contains(named), "{key}={value}: {err}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::civic::Locator;
 use crate::config::{redact_url, Settings};
-use crate::outbox::{Mailer, Outbox, Purger, Worker};
+use crate::outbox::{DeliveryCaps, Mailer, Outbox, Purger, Worker};
 use crate::scorecard;
 use crate::store::Store;
 use crate::web::{self, AppState};
@@ -116,6 +116,7 @@ pub fn delivery_worker(
         mailer,
         from,
         settings.outbox.clone(),
+        DeliveryCaps::from_settings(&settings.limits),
         wake,
     )))
 }

@@ -247,6 +247,8 @@ impl DeliveryRig {
             ("ADVOCATE__SMTP__URL", &relay_url),
             ("ADVOCATE__SMTP__FROM_ADDRESS", FROM),
             ("ADVOCATE__OUTBOX__WORKER", "false"),
+            // 2,000 messages to five offices: the sending path is measured, not the caps.
+            ("ADVOCATE__LIMITS__OFFICE_PER_HOUR", "0"),
         ])
         .await;
         let app = spawn_app_from(settings.clone(), dir).await;
@@ -478,6 +480,7 @@ async fn worker_run(rig: &DeliveryRig) -> Run {
 async fn store_only(rig: &DeliveryRig) -> Run {
     let store = rig.store();
     let o = &rig.settings.outbox;
+    let caps = advocate::outbox::DeliveryCaps::from_settings(&rig.settings.limits);
     let mut run = Run::default();
     let mut recorded = 0usize;
     let started = Instant::now();
@@ -488,10 +491,10 @@ async fn store_only(rig: &DeliveryRig) -> Run {
         let lease = uuid::Uuid::new_v4().to_string();
         let claiming = Instant::now();
         let claimed = match store
-            .claim_mails(now, &lease, now + o.lease_secs as i64, o.batch_size)
+            .claim_mails(now, &lease, now + o.lease_secs as i64, o.batch_size, &caps)
             .await
         {
-            Ok(c) => c,
+            Ok(c) => c.mails,
             Err(err) => {
                 run.pass_errors += 1;
                 eprintln!("  claim error: {err}");

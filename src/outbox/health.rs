@@ -46,6 +46,10 @@ pub struct DeliveryHealth {
     pub status: StatusCounts,
     /// Seconds the oldest due (queued, past its time) mail has waited.
     pub oldest_due_secs: Option<i64>,
+    /// Queued messages waiting on their office's hourly cap (counted among the queued).
+    pub waiting_office_cap: i64,
+    /// Queued mails waiting on the global sending rate (counted among the queued).
+    pub waiting_global_rate: i64,
     /// Failures in the range by cause (most first).
     pub by_cause: Vec<(String, i64)>,
     /// Failures in the range by recipient domain (most first).

@@ -64,6 +64,37 @@ impl MailStatus {
     }
 }
 
+/// Why a queued mail waits past the time it was due: a delivery cap (see `outbox::caps`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, sqlx::Type,
+)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+pub enum WaitReason {
+    /// Its office has had its cap of the campaign's messages in the last hour.
+    OfficeCap,
+    /// The service has released its rate of mails in the last minute.
+    GlobalRate,
+}
+
+impl WaitReason {
+    /// The stored (and serialised) name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WaitReason::OfficeCap => "office_cap",
+            WaitReason::GlobalRate => "global_rate",
+        }
+    }
+
+    /// For the supporter's receipt.
+    pub fn label(&self) -> &'static str {
+        match self {
+            WaitReason::OfficeCap => "Waiting: this office's hourly limit",
+            WaitReason::GlobalRate => "Waiting: the service's sending rate",
+        }
+    }
+}
+
 /// Where a submission is: waiting for the link in the confirmation email, or confirmed (its
 /// messages queued).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Type)]

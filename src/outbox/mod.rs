@@ -8,11 +8,15 @@
 //! - `worker`: claiming due mails, sending, retrying with backoff.
 //! - `purge`: the retention purge, a scheduled task of its own.
 //! - `lifecycle`: what a mail is and where it is (the kinds and statuses the database stores).
+//! - `caps`: the per-office hourly caps and the global rate, and how a claim keeps them.
+//! - `clock`: the time the worker reads, which tests move.
 //!
 //! Tokens: the confirmation token is random and single use; the receipt token is an HMAC of the
 //! submission id under a server key, so a repeated request (same `Idempotency-Key`) can answer
 //! with the same receipt link. Only SHA-256 hashes of both are stored.
 
+pub mod caps;
+pub mod clock;
 pub mod dkim;
 pub mod health;
 mod lifecycle;
@@ -21,7 +25,9 @@ pub mod purge;
 pub mod smtp;
 pub mod worker;
 
-pub use lifecycle::{Confirmed, MailKind, MailStatus, Outcome, SubmissionStatus};
+pub use caps::DeliveryCaps;
+pub use clock::Clock;
+pub use lifecycle::{Confirmed, MailKind, MailStatus, Outcome, SubmissionStatus, WaitReason};
 pub use purge::{PurgeReport, Purger};
 pub use smtp::{Delivery, Mailer};
 pub use worker::Worker;
@@ -143,8 +149,11 @@ pub struct ReceiptLine {
     pub reason: Option<String>,
     /// When the message was accepted by the mail server (RFC 3339).
     pub sent_at: Option<String>,
-    /// When the next attempt is due, while retrying (RFC 3339).
+    /// When the next attempt is due, while retrying or waiting on a delivery cap (RFC 3339).
     pub next_attempt_at: Option<String>,
+    /// Why a waiting or retrying message waits past its time: its office's hourly cap
+    /// (`office_cap`) or the service's sending rate (`global_rate`); `null` otherwise.
+    pub waiting_on: Option<WaitReason>,
     /// The template version the message was written from: shown to staff on the receipt page,
     /// not part of the supporter's JSON receipt.
     #[serde(skip)]
@@ -194,8 +203,14 @@ impl Receipt {
                         ReceiptStatus::Sent => rfc3339(mail.finished_at),
                         _ => None,
                     },
-                    next_attempt_at: match status {
-                        ReceiptStatus::Retrying => rfc3339(mail.next_attempt_at),
+                    next_attempt_at: match (status, mail.waiting_on) {
+                        (ReceiptStatus::Retrying, _) | (ReceiptStatus::Waiting, Some(_)) => {
+                            rfc3339(mail.next_attempt_at)
+                        }
+                        _ => None,
+                    },
+                    waiting_on: match status {
+                        ReceiptStatus::Waiting | ReceiptStatus::Retrying => mail.waiting_on,
                         _ => None,
                     },
                     template_version: mail.template_version,
@@ -267,6 +282,11 @@ impl Outbox {
             receipt_key: OnceCell::new(),
             wake,
         }
+    }
+
+    /// Wakes a worker in this process: mails may be due (a delivery cap was raised, say).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// True when a relay is configured.

@@ -7,10 +7,14 @@
 //! they are due again, so a confirmed message is never lost (it may, rarely, be sent twice; it
 //! carries the same Message-ID both times). On shutdown the worker finishes the sends in hand
 //! and gives back the mails it claimed but had not started.
+//!
+//! Claims keep the delivery caps (`outbox::caps`): what is over an office's hourly cap or the
+//! global rate stays queued and is claimed when the window allows. The worker reads the time
+//! from its [`Clock`], which tests move.
 
 use super::mail;
 use super::smtp::{Delivery, Mailer};
-use super::Outcome;
+use super::{Clock, DeliveryCaps, Outcome};
 use crate::config::OutboxSettings;
 use crate::store::{ClaimedMail, Store, StoreError};
 use futures_util::stream::{self, StreamExt};
@@ -74,13 +78,12 @@ pub struct Worker {
     mailer: Mailer,
     from: Address,
     settings: OutboxSettings,
+    /// The caps from the settings (the campaigns' overrides are read at each claim).
+    caps: DeliveryCaps,
     wake: Arc<Notify>,
+    clock: Clock,
     /// Identifies this worker's claims in the logs.
     name: String,
-}
-
-fn now_secs() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 impl Worker {
@@ -89,6 +92,7 @@ impl Worker {
         mailer: Mailer,
         from: Address,
         settings: OutboxSettings,
+        caps: DeliveryCaps,
         wake: Arc<Notify>,
     ) -> Worker {
         Worker {
@@ -96,9 +100,20 @@ impl Worker {
             mailer,
             from,
             settings,
+            caps,
             wake,
+            clock: Clock::system(),
             name: uuid::Uuid::new_v4().simple().to_string()[..8].to_string(),
         }
+    }
+
+    /// The same worker reading the time from `clock`.
+    pub fn with_clock(self, clock: Clock) -> Worker {
+        Worker { clock, ..self }
+    }
+
+    fn now_secs(&self) -> i64 {
+        self.clock.now()
     }
 
     /// Claims due mails, a batch at a time, and sends them until a claim finds nothing due.
@@ -177,19 +192,33 @@ impl Worker {
         Ok(pass)
     }
 
-    /// Claims up to `batch_size` due mails under a new lease.
+    /// Claims up to `batch_size` due mails under a new lease, within the delivery caps.
     async fn claim(&self) -> Result<Vec<ClaimedMail>, StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let lease_id = uuid::Uuid::new_v4().to_string();
         let lease_until = now + i64::try_from(self.settings.lease_secs).unwrap_or(i64::MAX / 2);
         let claimed = self
             .store
-            .claim_mails(now, &lease_id, lease_until, self.settings.batch_size)
+            .claim_mails(
+                now,
+                &lease_id,
+                lease_until,
+                self.settings.batch_size,
+                &self.caps,
+            )
             .await?;
-        if !claimed.is_empty() {
-            tracing::debug!(worker = %self.name, claimed = claimed.len(), "claimed mails");
+        if !claimed.mails.is_empty() {
+            tracing::debug!(worker = %self.name, claimed = claimed.mails.len(), "claimed mails");
         }
-        Ok(claimed)
+        if claimed.office_cap > 0 || claimed.global_rate > 0 {
+            tracing::info!(
+                worker = %self.name,
+                office_cap = claimed.office_cap,
+                global_rate = claimed.global_rate,
+                "mails over a delivery cap wait for a slot"
+            );
+        }
+        Ok(claimed.mails)
     }
 
     /// Records the outcomes of finished attempts in one transaction, and logs them.
@@ -228,7 +257,7 @@ impl Worker {
         {
             match self
                 .store
-                .finish_mails(&lease_id, &outcomes, now_secs())
+                .finish_mails(&lease_id, &outcomes, self.now_secs())
                 .await
             {
                 Ok(recorded) => {
@@ -286,7 +315,7 @@ impl Worker {
             Delivery::Temporary(error) => {
                 let wait = backoff(&self.settings, mail.attempts);
                 Outcome::Retry {
-                    at: now_secs() + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2),
+                    at: self.now_secs() + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 2),
                     error,
                 }
             }
@@ -307,7 +336,7 @@ impl Worker {
             ),
             (Outcome::Retry { at, error }, true) => tracing::warn!(
                 worker = %self.name, mail = %mail.id, kind = %mail.kind, attempt = mail.attempts,
-                retry_in_secs = at - now_secs(), reason = %without_addresses(error),
+                retry_in_secs = at - self.now_secs(), reason = %without_addresses(error),
                 "mail will be retried"
             ),
             (Outcome::Failed { error }, true) => tracing::warn!(

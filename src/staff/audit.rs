@@ -89,6 +89,9 @@ pub mod action {
     pub const CAMPAIGN_IMPORTED: &str = "campaign.imported";
     /// A campaign's public goal set, changed or cleared in the workspace (old and new value).
     pub const CAMPAIGN_GOAL_SET: &str = "campaign.goal_set";
+    /// A campaign's delivery cap set, changed or removed, for one office or the campaign's
+    /// default (old and new value).
+    pub const DELIVERY_CAP_SET: &str = "campaign.delivery_cap_set";
     pub const PASSWORD_LINK: &str = "person.password_link";
     pub const PASSWORD_SET: &str = "person.password_set";
     pub const PERSON_DISABLED: &str = "person.disabled";

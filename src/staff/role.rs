@@ -5,6 +5,7 @@
 //! | read templates and scorecards      |     ✓     |   ✓    |   ✓   |
 //! | read reach, exports, delivery      |     ✓     |   ✓    |   ✓   |
 //! | edit templates and scorecards      |           |   ✓    |   ✓   |
+//! | set delivery caps (per office)     |           |   ✓    |   ✓   |
 //! | manage people, tokens, require TOTP|           |        |   ✓   |
 //! | read the audit log                 |           |        |   ✓   |
 //! | import/export the campaign file    |           |        |   ✓   |
@@ -33,6 +34,8 @@ pub enum Permission {
     ReadReach,
     EditTemplates,
     EditScorecards,
+    /// Set or remove a campaign's delivery cap overrides (its default, one office's).
+    SetDeliveryCaps,
     ManagePeople,
     ReadAudit,
     ImportCampaign,
@@ -40,12 +43,13 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, for tests and documentation.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::ReadTemplates,
         Permission::ReadScorecards,
         Permission::ReadReach,
         Permission::EditTemplates,
         Permission::EditScorecards,
+        Permission::SetDeliveryCaps,
         Permission::ManagePeople,
         Permission::ReadAudit,
         Permission::ImportCampaign,
@@ -57,7 +61,9 @@ impl Permission {
             Permission::ReadTemplates | Permission::ReadScorecards | Permission::ReadReach => {
                 Role::Organiser
             }
-            Permission::EditTemplates | Permission::EditScorecards => Role::Editor,
+            Permission::EditTemplates
+            | Permission::EditScorecards
+            | Permission::SetDeliveryCaps => Role::Editor,
             Permission::ManagePeople | Permission::ReadAudit | Permission::ImportCampaign => {
                 Role::Admin
             }
@@ -125,6 +131,7 @@ mod tests {
                 ReadReach,
                 EditTemplates,
                 EditScorecards,
+                SetDeliveryCaps,
             ],
         );
         expect(Role::Admin, &Permission::ALL);

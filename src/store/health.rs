@@ -1,13 +1,15 @@
 //! Delivery health: a campaign's outbox (its mails belong to it through
 //! `submissions.campaign_id`) by status, the oldest due mail, failures by cause and recipient
 //! domain, and the latest replies. Never a message's text or a supporter's name or address:
-//! only statuses, times, `last_error` (redacted) and the recipient's domain of messages.
+//! only statuses, times, `last_error` (redacted) and the recipient's domain of messages; and
+//! the mails waiting on a delivery cap.
 
 use super::{campaign_id, on_pool, Store, StoreError};
 use crate::outbox::health::{
     cause, domain, redact, reply_code, tally, DeliveryHealth, Reply, StatusCounts, LAST_REPLIES,
     SUPPORTER_DOMAIN,
 };
+use crate::outbox::WaitReason;
 use crate::stats::reach::ReachFilter;
 use chrono::{Duration, NaiveDate};
 
@@ -74,7 +76,7 @@ impl Store {
         replies: i64,
     ) -> Result<Option<DeliveryHealth>, StoreError> {
         let since = since.unwrap_or(i64::MIN);
-        let (statuses, oldest, failures, latest) = on_pool!(self, pool => {
+        let (statuses, oldest, failures, latest, waiting) = on_pool!(self, pool => {
             let Some(id) = campaign_id(pool, slug).await? else { return Ok(None) };
             let statuses: Vec<StatusRow> = sqlx::query_as(&format!(
                 "SELECT o.status AS status, \
@@ -113,7 +115,14 @@ impl Store {
             .bind(replies)
             .fetch_all(pool)
             .await?;
-            (statuses, oldest, failures, latest)
+            let waiting: Vec<(WaitReason, i64)> = sqlx::query_as(&format!(
+                "SELECT o.waiting_on, CAST(COUNT(*) AS BIGINT) {OF_CAMPAIGN} \
+                 AND o.waiting_on IS NOT NULL AND o.status = 'queued' GROUP BY o.waiting_on"
+            ))
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            (statuses, oldest, failures, latest, waiting)
         });
         let mut health = DeliveryHealth::default();
         for row in statuses {
@@ -136,6 +145,12 @@ impl Store {
             }
         }
         health.oldest_due_secs = oldest.map(|at| (now - at).max(0));
+        for (reason, n) in waiting {
+            match reason {
+                WaitReason::OfficeCap => health.waiting_office_cap += n,
+                WaitReason::GlobalRate => health.waiting_global_rate += n,
+            }
+        }
         for row in failures {
             let error = row.last_error.unwrap_or_default();
             tally(&mut health.by_cause, cause(&error), row.n);

@@ -5,6 +5,7 @@
 //! for each pool by [`on_pool!`]; where the dialects differ, the code says so at that spot.
 
 mod campaigns;
+mod caps;
 mod counts;
 mod directory;
 mod health;
@@ -17,9 +18,12 @@ mod staff;
 
 pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::{GoalChange, ImportBy, ImportReport};
+pub use caps::{CampaignCapsView, CapChange, CapSaved, OfficeCapRow};
 pub use counts::{CountEvent, Office};
 pub use messages::{FollowedLink, NewDraftLink, NewTemplateVersion};
-pub use outbox::{ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted};
+pub use outbox::{
+    Claimed, ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted,
+};
 pub use reach::ReachStream;
 pub use scorecards::{NewRevision, StateSave};
 // The outbox's domain types, where tests and benches have always imported them from.

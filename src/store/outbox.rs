@@ -1,15 +1,21 @@
 //! Submissions and the outbox: what a supporter asked to send, and every mail on its way.
 //! Times are Unix seconds. See `migrations/*/0005_outbox.sql` for the life of a row.
 //!
-//! Claiming is the one place the dialects differ: PostgreSQL picks due rows with
-//! `FOR UPDATE SKIP LOCKED`, so workers never wait on each other; SQLite has one writer at a
-//! time, so the same `UPDATE ... RETURNING` runs under `BEGIN IMMEDIATE` and is atomic.
+//! Claiming is the one place the dialects differ: claims keep the delivery caps, so they take
+//! turns — PostgreSQL takes a transaction-level advisory lock first and picks due rows with
+//! `FOR UPDATE SKIP LOCKED` (rows being confirmed meanwhile are skipped, not waited for);
+//! SQLite has one writer at a time, and the claim runs under `BEGIN IMMEDIATE`.
 
 use super::counts::{record_counts, record_office, Counted, Office};
 use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
-use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome, SubmissionStatus};
+use crate::outbox::caps::{
+    CampaignCaps, Candidate, Decision, DeliveryCaps, OfficeKey, Plan, Window, GLOBAL_WINDOW_SECS,
+    OFFICE_WINDOW_SECS,
+};
+use crate::outbox::{Confirmed, MailKind, MailStatus, Outcome, SubmissionStatus, WaitReason};
 use crate::stats::Channel;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What a sent message is counted by: campaign id, state, legislator id, chamber, template
 /// version.
@@ -92,6 +98,43 @@ pub struct ClaimedMail {
 }
 opaque_debug!(ClaimedMail, id, kind, attempts);
 
+/// What one claim took, and how many due mails it left waiting on each cap.
+#[derive(Debug, Default)]
+pub struct Claimed {
+    pub mails: Vec<ClaimedMail>,
+    /// Due mails left waiting: their office's hourly cap is reached.
+    pub office_cap: usize,
+    /// Due mails left waiting: the global rate is reached.
+    pub global_rate: usize,
+}
+
+/// A due mail a claim considers.
+#[derive(sqlx::FromRow)]
+struct CandidateRow {
+    id: String,
+    kind: MailKind,
+    legislator_id: Option<String>,
+    campaign_id: i64,
+    released_at: Option<i64>,
+    next_attempt_at: Option<i64>,
+    created_at: i64,
+    position: i64,
+}
+
+/// The key of the advisory lock claims take turns under on PostgreSQL ("advocate" in ASCII).
+const CLAIM_LOCK: i64 = 0x6164_766f_6361_7465;
+/// Due mails one claim may leave waiting before it ends (the next claim goes on): a burst of
+/// thousands of messages to one office is marked over a few claims, each short.
+const MAX_WAITS_PER_CLAIM: usize = 512;
+
+/// `$first, $first+1, ...`: `n` placeholders.
+fn placeholders(first: usize, n: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}", first + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One mail as the supporter's receipt (and the confirmation page) shows it.
 #[derive(Clone, sqlx::FromRow)]
 pub struct MailRow {
@@ -113,8 +156,10 @@ pub struct MailRow {
     /// The state's scorecard revision it was written from (none for a confirmation, or for
     /// messages written before revisions were recorded).
     pub scorecard_revision: Option<i64>,
+    /// Why a queued mail waits past its time (a delivery cap), if it does.
+    pub waiting_on: Option<WaitReason>,
 }
-opaque_debug!(MailRow, id, kind, status, attempts);
+opaque_debug!(MailRow, id, kind, status, attempts, waiting_on);
 
 /// A submission with its mails, in order.
 #[derive(Clone)]
@@ -167,7 +212,8 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 const MAIL_COLUMNS: &str = "SELECT id, kind, legislator_id, recipient_name, recipient_title, \
      to_address, subject, body, status, attempts, next_attempt_at, last_error, finished_at, \
-     template_version, scorecard_revision FROM outbox WHERE submission_id = $1 ORDER BY position";
+     template_version, scorecard_revision, waiting_on FROM outbox WHERE submission_id = $1 \
+     ORDER BY position";
 
 const SUBMISSION_COLUMNS: &str = "SELECT s.id, c.slug, s.state, s.status, s.supporter_name, \
      s.created_at, s.expires_at, s.confirmed_at \
@@ -395,40 +441,238 @@ impl Store {
     }
 
     /// Claims up to `limit` due mails for `lease_until` under `lease_id`, counting an attempt
-    /// for each, longest due first. Mails whose lease ran out (their worker died) are queued
-    /// again first, in the same transaction, so one index on (status, next_attempt_at) serves
-    /// every claim however long the backlog.
+    /// for each, longest due first, under the delivery caps (`outbox::caps`): `caps` from the
+    /// settings, and the campaigns' overrides in `office_caps`. A due mail over a cap is left
+    /// queued, marked with why and due again when a slot is expected to free (its attempts
+    /// untouched). Mails whose lease ran out (their worker died) are queued again first, in the
+    /// same transaction, so one index on (status, next_attempt_at) serves every claim however
+    /// long the backlog.
+    ///
+    /// Claims take turns, so two workers never both take an office's last slot: PostgreSQL
+    /// takes a transaction-level advisory lock first (claims are short), SQLite's `BEGIN
+    /// IMMEDIATE` holds the write lock from the start.
     pub async fn claim_mails(
         &self,
         now: i64,
         lease_id: &str,
         lease_until: i64,
         limit: u32,
-    ) -> Result<Vec<ClaimedMail>, StoreError> {
+        caps: &DeliveryCaps,
+    ) -> Result<Claimed, StoreError> {
         const REQUEUE: &str = "UPDATE outbox SET status = 'queued', next_attempt_at = $1, \
              lease_id = NULL, lease_until = NULL WHERE status = 'sending' AND lease_until <= $1";
-        const PICK: &str =
-            "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at LIMIT $4";
-        // PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite: the
-        // transaction holds the write lock from its start (BEGIN IMMEDIATE), so claims take turns.
-        let skip_locked = match self {
-            Store::Postgres(_) => " FOR UPDATE SKIP LOCKED",
-            Store::Sqlite(_) => "",
+        // PostgreSQL: rows being confirmed or given back meanwhile are skipped, not waited for.
+        let (postgres, skip_locked) = match self {
+            Store::Postgres(_) => (true, " FOR UPDATE OF o SKIP LOCKED"),
+            Store::Sqlite(_) => (false, ""),
         };
-        let sql = format!(
-            "UPDATE outbox SET status = 'sending', lease_id = $2, lease_until = $3, \
-             attempts = attempts + 1 WHERE id IN ({PICK}{skip_locked}) RETURNING {CLAIMED}"
+        let chunk = i64::from(limit.max(64));
+        let pick = format!(
+            "SELECT o.id, o.kind, o.legislator_id, s.campaign_id, o.released_at, \
+             o.next_attempt_at, o.created_at, o.position \
+             FROM outbox o JOIN submissions s ON s.id = o.submission_id \
+             WHERE o.status = 'queued' AND o.next_attempt_at <= $1 \
+             ORDER BY o.next_attempt_at LIMIT $2{skip_locked}"
         );
+        let limit = limit as usize;
         in_transaction!(self, tx => {
+            if postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(CLAIM_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query(REQUEUE).bind(now).execute(&mut *tx).await?;
-            Ok(sqlx::query_as(&sql)
+            let global = if caps.deliveries_per_minute > 0 {
+                let releases: Vec<i64> =
+                    sqlx::query_scalar("SELECT released_at FROM outbox WHERE released_at > $1")
+                        .bind(now - GLOBAL_WINDOW_SECS)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                let (waiting, confirmations): (i64, i64) = sqlx::query_as(
+                    "SELECT CAST(COUNT(*) AS BIGINT), \
+                     CAST(COALESCE(SUM(CASE WHEN kind = 'confirmation' THEN 1 ELSE 0 END), 0) \
+                     AS BIGINT) FROM outbox WHERE waiting_on = 'global_rate' \
+                     AND status = 'queued' AND next_attempt_at > $1",
+                )
                 .bind(now)
-                .bind(lease_id)
-                .bind(lease_until)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *tx)
-                .await?)
+                .fetch_one(&mut *tx)
+                .await?;
+                let count = |n: i64| u64::try_from(n).unwrap_or(0);
+                (
+                    Window::new(GLOBAL_WINDOW_SECS, caps.deliveries_per_minute, now, releases, count(waiting)),
+                    count(confirmations),
+                )
+            } else {
+                (Window::unlimited(), 0)
+            };
+            let mut plan = Plan::new(now, global.0, global.1);
+            let mut overrides: HashMap<i64, CampaignCaps> = HashMap::new();
+            let mut claimed: Vec<ClaimedMail> = Vec::new();
+            let mut waits = 0usize;
+            let mut waiting = Claimed::default();
+            while claimed.len() < limit && waits < MAX_WAITS_PER_CLAIM {
+                let mut rows: Vec<CandidateRow> = sqlx::query_as(&pick)
+                    .bind(now)
+                    .bind(chunk)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                if rows.is_empty() {
+                    break;
+                }
+                let exhausted = (rows.len() as i64) < chunk;
+                // Confirmations first (a supporter waits for the link), then first due, then
+                // first in (a submission's messages in their order).
+                rows.sort_by_key(|r| {
+                    (
+                        r.kind != MailKind::Confirmation,
+                        r.next_attempt_at,
+                        r.created_at,
+                        r.position,
+                    )
+                });
+                // The caps of campaigns not seen yet in this claim.
+                let campaigns: BTreeSet<i64> = rows
+                    .iter()
+                    .map(|r| r.campaign_id)
+                    .filter(|c| !overrides.contains_key(c))
+                    .collect();
+                if !campaigns.is_empty() {
+                    let sql = format!(
+                        "SELECT campaign_id, legislator_id, per_hour FROM office_caps \
+                         WHERE campaign_id IN ({})",
+                        placeholders(1, campaigns.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (i64, Option<String>, i64)>(&sql);
+                    for c in &campaigns {
+                        query = query.bind(*c);
+                    }
+                    for c in &campaigns {
+                        overrides.insert(*c, CampaignCaps::default());
+                    }
+                    for (campaign, office, per_hour) in query.fetch_all(&mut *tx).await? {
+                        let per_hour = u32::try_from(per_hour).unwrap_or(0);
+                        if let Some(found) = overrides.get_mut(&campaign) {
+                            found.set(office, per_hour);
+                        }
+                    }
+                }
+                // The windows of offices not seen yet: their caps, releases in the last hour and
+                // messages already waiting for them (offices without a cap need neither).
+                let mut new_offices: BTreeMap<OfficeKey, u32> = BTreeMap::new();
+                for r in &rows {
+                    let Some(legislator) = &r.legislator_id else { continue };
+                    let key = (r.campaign_id, legislator.clone());
+                    if r.kind == MailKind::Message && !plan.knows(&key) {
+                        let cap = overrides
+                            .get(&r.campaign_id)
+                            .map_or(caps.office_per_hour, |c| c.cap_for(legislator, caps.office_per_hour));
+                        new_offices.insert(key, cap);
+                    }
+                }
+                let capped: BTreeSet<&str> = new_offices
+                    .iter()
+                    .filter(|(_, cap)| **cap > 0)
+                    .map(|((_, l), _)| l.as_str())
+                    .collect();
+                let mut releases: HashMap<OfficeKey, Vec<i64>> = HashMap::new();
+                let mut queued: HashMap<OfficeKey, u64> = HashMap::new();
+                if !capped.is_empty() {
+                    let list = placeholders(2, capped.len());
+                    let sql = format!(
+                        "SELECT s.campaign_id, o.legislator_id, o.released_at FROM outbox o \
+                         JOIN submissions s ON s.id = o.submission_id \
+                         WHERE o.legislator_id IN ({list}) AND o.released_at > $1 \
+                         AND o.kind = 'message'"
+                    );
+                    let mut query = sqlx::query_as::<_, (i64, String, i64)>(&sql)
+                        .bind(now - OFFICE_WINDOW_SECS);
+                    for l in &capped {
+                        query = query.bind(*l);
+                    }
+                    for (campaign, legislator, at) in query.fetch_all(&mut *tx).await? {
+                        releases.entry((campaign, legislator)).or_default().push(at);
+                    }
+                    let sql = format!(
+                        "SELECT s.campaign_id, o.legislator_id, CAST(COUNT(*) AS BIGINT) \
+                         FROM outbox o JOIN submissions s ON s.id = o.submission_id \
+                         WHERE o.waiting_on = 'office_cap' AND o.legislator_id IN ({list}) \
+                         AND o.status = 'queued' AND o.next_attempt_at > $1 \
+                         GROUP BY s.campaign_id, o.legislator_id"
+                    );
+                    let mut query = sqlx::query_as::<_, (i64, String, i64)>(&sql).bind(now);
+                    for l in &capped {
+                        query = query.bind(*l);
+                    }
+                    for (campaign, legislator, n) in query.fetch_all(&mut *tx).await? {
+                        queued.insert((campaign, legislator), u64::try_from(n).unwrap_or(0));
+                    }
+                }
+                for (key, cap) in new_offices {
+                    let office_releases = releases.remove(&key).unwrap_or_default();
+                    let ahead = queued.get(&key).copied().unwrap_or(0);
+                    plan.add_office(key, cap, office_releases, ahead);
+                }
+                // Decide, in order, until the batch is full.
+                let mut take: Vec<&str> = Vec::new();
+                let mut wait: BTreeMap<(WaitReason, i64), Vec<&str>> = BTreeMap::new();
+                for r in &rows {
+                    if claimed.len() + take.len() >= limit {
+                        break;
+                    }
+                    let candidate = Candidate {
+                        kind: r.kind,
+                        office: r.legislator_id.clone().map(|l| (r.campaign_id, l)),
+                        released_at: r.released_at,
+                    };
+                    match plan.decide(&candidate) {
+                        Decision::Claim => take.push(&r.id),
+                        Decision::Wait { reason, until } => {
+                            match reason {
+                                WaitReason::OfficeCap => waiting.office_cap += 1,
+                                WaitReason::GlobalRate => waiting.global_rate += 1,
+                            }
+                            waits += 1;
+                            wait.entry((reason, until)).or_default().push(&r.id);
+                        }
+                    }
+                }
+                if !take.is_empty() {
+                    let sql = format!(
+                        "UPDATE outbox SET status = 'sending', lease_id = $1, lease_until = $2, \
+                         attempts = attempts + 1, waiting_on = NULL, \
+                         released_at = CASE WHEN released_at IS NULL OR released_at <= $3 \
+                         THEN $4 ELSE released_at END WHERE id IN ({}) RETURNING {CLAIMED}",
+                        placeholders(5, take.len())
+                    );
+                    let mut query = sqlx::query_as::<_, ClaimedMail>(&sql)
+                        .bind(lease_id)
+                        .bind(lease_until)
+                        .bind(now - OFFICE_WINDOW_SECS)
+                        .bind(now);
+                    for id in &take {
+                        query = query.bind(*id);
+                    }
+                    claimed.extend(query.fetch_all(&mut *tx).await?);
+                }
+                for ((reason, until), ids) in wait {
+                    let sql = format!(
+                        "UPDATE outbox SET waiting_on = $1, next_attempt_at = $2 \
+                         WHERE id IN ({})",
+                        placeholders(3, ids.len())
+                    );
+                    let mut query = sqlx::query(&sql).bind(reason).bind(until);
+                    for id in ids {
+                        query = query.bind(id);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+                if exhausted {
+                    break;
+                }
+            }
+            waiting.mails = claimed;
+            Ok(waiting)
         })
     }
 

@@ -1,6 +1,7 @@
 //! Black-box tests of the running service. Every test gets its own database on the backend
 //! named by ADVOCATE_TEST_DATABASE (sqlite or postgres); `.ci/run` runs the suite on both.
 
+mod caps;
 mod civic;
 mod cli;
 mod counter;

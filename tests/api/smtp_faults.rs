@@ -11,7 +11,7 @@ use advocate::config::Settings;
 use advocate::domain::{Body, EmailAddress, StateCode, Subject, SupporterName};
 use advocate::messages::{Audience, Draft, Supporter};
 use advocate::outbox::worker::Pass;
-use advocate::outbox::{Outbox, Receipt, ReceiptLine, ReceiptStatus};
+use advocate::outbox::{DeliveryCaps, Outbox, Receipt, ReceiptLine, ReceiptStatus};
 use advocate::startup::delivery_worker;
 use advocate::store::Confirmed;
 use advocate_test_support::{
@@ -304,9 +304,10 @@ async fn outcomes_under_a_lost_lease_change_nothing() {
     let store = &rig.app.store;
     let now = chrono::Utc::now().timestamp();
     let mine = store
-        .claim_mails(now, "lease-a", now + 60, 10)
+        .claim_mails(now, "lease-a", now + 60, 10, &DeliveryCaps::NONE)
         .await
-        .expect("claim");
+        .expect("claim")
+        .mails;
     assert_eq!(mine.len(), 2);
     // The first mail's lease is lost: given back and claimed by someone else.
     assert!(store
@@ -314,9 +315,10 @@ async fn outcomes_under_a_lost_lease_change_nothing() {
         .await
         .expect("release"));
     let theirs = store
-        .claim_mails(now, "lease-b", now + 60, 10)
+        .claim_mails(now, "lease-b", now + 60, 10, &DeliveryCaps::NONE)
         .await
-        .expect("claim");
+        .expect("claim")
+        .mails;
     assert_eq!(theirs.len(), 1);
     let recorded = store
         .finish_mails(

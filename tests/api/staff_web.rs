@@ -263,6 +263,38 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 vec![("goal", "1000")],
                 [Login, Forbidden, Status(303), Status(303)],
             ),
+            // Delivery limits: everyone reads, editors and admins set and remove overrides (the
+            // campaign's default; an office known from the counts above; a forged office: 422).
+            (
+                "GET",
+                "/staff/campaigns/end-qualified-immunity/caps",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "POST",
+                "/staff/campaigns/end-qualified-immunity/caps",
+                vec![("per_hour", "12")],
+                [Login, Forbidden, Status(303), Status(303)],
+            ),
+            (
+                "POST",
+                "/staff/campaigns/end-qualified-immunity/caps",
+                vec![("office", "bioguide:M001"), ("per_hour", "3")],
+                [Login, Forbidden, Status(303), Status(303)],
+            ),
+            (
+                "POST",
+                "/staff/campaigns/end-qualified-immunity/caps",
+                vec![("office", "forged:X1"), ("per_hour", "3")],
+                [Login, Forbidden, Status(422), Status(422)],
+            ),
+            (
+                "POST",
+                "/staff/campaigns/end-qualified-immunity/caps/remove",
+                vec![("office", "bioguide:M001")],
+                [Login, Forbidden, Status(303), Status(303)],
+            ),
             // The pre-session forms need the pre-session cookie, which nobody here has.
             (
                 "POST",
@@ -461,6 +493,18 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
             .expect("goal")
             .expect("campaign");
         assert_eq!(goal.is_some(), i >= 2, "the goal as {role}");
+        // Editors and admins set the campaign's cap and an office's, then removed the office's.
+        let caps = app
+            .store
+            .campaign_caps("end-qualified-immunity")
+            .await
+            .expect("caps")
+            .expect("campaign");
+        assert_eq!(
+            (caps.default, caps.offices.len()),
+            (if i >= 2 { Some(12) } else { None }, 0),
+            "the caps as {role}"
+        );
         let tokens = service(&app).tokens().await.expect("tokens").len();
         assert_eq!(tokens, usize::from(role == "admin"), "tokens as {role}");
         let invited = app

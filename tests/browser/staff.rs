@@ -640,6 +640,35 @@ async fn staff_pages_have_no_serious_or_critical_accessibility_violations() {
         )
         .await;
 
+        // Delivery limits, with a refused cap (the error summary, the field marked), then a
+        // campaign default and an office of its own saved.
+        let caps = format!("/staff/campaigns/{SLUG}/caps");
+        let caps_form = format!(r#"form[action="{caps}"]"#);
+        browser.open(&app.url(&caps)).await;
+        wait_for_heading(&browser, "Delivery limits").await;
+        check_both(&browser, &mut axe, &mut too_wide, "delivery limits").await;
+        fill(&browser, "#default-per-hour", "-1").await;
+        press(&browser, &caps_form, "Save the campaign's limit").await;
+        let summary = text_of(&browser, "#error-summary-heading").await;
+        assert!(summary.contains("not saved"), "{summary}");
+        check_both(
+            &browser,
+            &mut axe,
+            &mut too_wide,
+            "delivery limits (refused)",
+        )
+        .await;
+        fill(&browser, "#default-per-hour", "20").await;
+        press(&browser, &caps_form, "Save the campaign's limit").await;
+        let notice = text_of(&browser, "div.notice[role=status]").await;
+        assert!(notice.contains("limit is saved"), "{notice}");
+        fill(&browser, "#office", "bioguide:W000817").await;
+        fill(&browser, "#office-per-hour", "5").await;
+        press(&browser, &caps_form, "Save the office's limit").await;
+        let notice = text_of(&browser, "div.notice[role=status]").await;
+        assert!(notice.contains("limit is saved"), "{notice}");
+        check_both(&browser, &mut axe, &mut too_wide, "delivery limits (saved)").await;
+
         // What an organiser reads: the template (with a preview) and the scorecard, no forms
         // to change them.
         sign_out(&browser).await;

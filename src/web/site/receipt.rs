@@ -68,16 +68,24 @@ impl ReceiptPage {
                     ReceiptStatus::Failed => "failed",
                     _ => "pending",
                 },
-                detail: match m.status {
-                    ReceiptStatus::Sent => {
+                detail: match (m.status, m.waiting_on) {
+                    (ReceiptStatus::Waiting | ReceiptStatus::Retrying, Some(reason)) => {
+                        Some(format!(
+                            "{}. It goes out as soon as the limit allows, expected by {}; nothing \
+                             is dropped.",
+                            reason.label(),
+                            when(&m.next_attempt_at)
+                        ))
+                    }
+                    (ReceiptStatus::Sent, _) => {
                         Some(format!("Accepted for delivery on {}.", when(&m.sent_at)))
                     }
-                    ReceiptStatus::Retrying => Some(format!(
+                    (ReceiptStatus::Retrying, None) => Some(format!(
                         "The office's mail server did not take it yet ({}). Next try: {}.",
                         m.reason.as_deref().unwrap_or("no reason given"),
                         when(&m.next_attempt_at)
                     )),
-                    ReceiptStatus::Failed => Some(format!(
+                    (ReceiptStatus::Failed, _) => Some(format!(
                         "It could not be delivered: {}",
                         m.reason.as_deref().unwrap_or("no reason given")
                     )),

@@ -13,6 +13,9 @@
 //!   editors save, preview and restore);
 //! - [`counter`]: `GET/POST /staff/campaigns/{slug}/counter`: the public counter, its badge
 //!   and the campaign's goal (any role reads; editors set the goal);
+//! - [`caps`]: `GET/POST /staff/campaigns/{slug}/caps`, `POST .../caps/remove`: the hourly
+//!   delivery cap per office, the campaign's default and offices of their own (any role reads;
+//!   editors set and remove);
 //! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role);
 //! - [`templates`]: the message template editor under `/staff/campaigns/{slug}/templates`
 //!   (any role reads, editors change);
@@ -29,6 +32,7 @@
 pub mod audit;
 pub mod auth;
 pub mod campaign_file;
+pub mod caps;
 pub mod counter;
 pub mod csrf;
 pub mod home;
@@ -92,6 +96,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(scorecards::restore)
             .service(counter::page)
             .service(counter::set_goal)
+            .service(caps::page)
+            .service(caps::set)
+            .service(caps::remove)
             .service(totp::page)
             .service(totp::begin)
             .service(totp::confirm)

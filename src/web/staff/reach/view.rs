@@ -283,6 +283,11 @@ pub struct ReplyView {
 pub struct HealthView {
     pub statuses: Vec<CountLine>,
     pub oldest_due: String,
+    /// Queued mails waiting on an office's hourly cap, and on the global rate.
+    pub waiting_office_cap: i64,
+    pub waiting_global_rate: i64,
+    /// The campaign's delivery limits page.
+    pub caps_path: String,
     pub by_cause: Vec<CountLine>,
     pub by_domain: Vec<CountLine>,
     pub replies: Vec<ReplyView>,
@@ -606,6 +611,9 @@ fn health_view(h: DeliveryHealth, slug: &str, filter: &ReachFilter) -> HealthVie
         oldest_due: h
             .oldest_due_secs
             .map_or_else(|| "Nothing is waiting.".to_string(), age),
+        waiting_office_cap: h.waiting_office_cap,
+        waiting_global_rate: h.waiting_global_rate,
+        caps_path: format!("/staff/campaigns/{slug}/caps"),
         by_cause: h
             .by_cause
             .into_iter()
