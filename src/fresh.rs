@@ -382,7 +382,7 @@ mod tests {
             .await
             .expect("read");
         assert_eq!(read, Some(None));
-        versions.poll(&store).await.expect("poll");
+        versions.poll(store).await.expect("poll");
         let again = fresh
             .get_or_load(&versions, slug, move || async move {
                 Ok::<_, StoreError>(Some(store.campaign_goal(slug).await?.flatten()))

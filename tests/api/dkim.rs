@@ -167,7 +167,10 @@ async fn start_up_refuses_a_bad_key_or_an_incomplete_setting_in_one_line_naming_
     let missing = dir.path().join("nowhere.pem");
     let path = |p: &Path| p.to_str().expect("path").to_string();
 
-    let cases: [(&str, Vec<(&str, String)>, &str, &str); 5] = [
+    // What is wrong, the `ADVOCATE__SMTP__DKIM_*` settings, the setting the line names, and
+    // what it says.
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str, &'a str);
+    let cases: [Case; 5] = [
         (
             "no such file",
             vec![
