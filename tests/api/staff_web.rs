@@ -615,6 +615,9 @@ async fn staff_csrf_refusals_change_nothing() {
         "/staff/totp".to_string(),
         "/staff/campaigns/end-qualified-immunity/templates/state".to_string(),
         "/staff/campaigns/end-qualified-immunity/templates/state/versions/1/restore".to_string(),
+        "/staff/campaigns/end-qualified-immunity/counter".to_string(),
+        "/staff/campaigns/end-qualified-immunity/caps".to_string(),
+        "/staff/campaigns/end-qualified-immunity/caps/remove".to_string(),
     ];
     for path in &unsafe_routes {
         for method in [

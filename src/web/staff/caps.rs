@@ -231,18 +231,7 @@ pub async fn set(
     let per_hour = parse_per_hour(&posted.text("per_hour"));
     match (office, per_hour) {
         (Ok(office), Ok(n)) => save(&app, &signed, &slug, &posted, office, Some(n)).await,
-        (Err(e), _) | (_, Err(e)) => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            caps_page(
-                &app,
-                &signed,
-                &slug,
-                status,
-                typed_of(&posted, Some(e)),
-                None,
-            )
-            .await
-        }
+        (Err(e), _) | (_, Err(e)) => refused(&app, &signed, &slug, &posted, e).await,
     }
 }
 
@@ -255,19 +244,28 @@ pub async fn remove(
 ) -> Result<HttpResponse, PageError> {
     match parse_office(&posted.text("office")) {
         Ok(office) => save(&app, &signed, &slug, &posted, office, None).await,
-        Err(e) => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            caps_page(
-                &app,
-                &signed,
-                &slug,
-                status,
-                typed_of(&posted, Some(e)),
-                None,
-            )
-            .await
-        }
+        Err(e) => refused(&app, &signed, &slug, &posted, e).await,
     }
+}
+
+/// The page again with the typed values and why they were refused (422); nothing changed.
+async fn refused(
+    app: &AppState,
+    signed: &Signed<Editor>,
+    slug: &str,
+    posted: &Posted,
+    error: CapInputError,
+) -> Result<HttpResponse, PageError> {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    caps_page(
+        app,
+        signed,
+        slug,
+        status,
+        typed_of(posted, Some(error)),
+        None,
+    )
+    .await
 }
 
 /// Sets (`per_hour` `Some`) or removes an override, audited, then back to the page.
@@ -310,16 +308,7 @@ async fn save(
                           offices the campaign has written to."
                     .to_string(),
             };
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return caps_page(
-                app,
-                signed,
-                slug,
-                status,
-                typed_of(posted, Some(error)),
-                None,
-            )
-            .await;
+            return refused(app, signed, slug, posted, error).await;
         }
         CapSaved::Saved(change) => change,
     };
