@@ -380,17 +380,7 @@ impl Store {
 }
 
 /// What setting a campaign's goal did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GoalChange {
-    pub old: Option<i64>,
-    pub new: Option<i64>,
-}
-
-impl GoalChange {
-    pub fn changed(&self) -> bool {
-        self.old != self.new
-    }
-}
+pub type GoalChange = super::Change<i64>;
 
 impl Store {
     /// A campaign's goal (`Ok(None)` for an unknown campaign, `Ok(Some(None))` for no goal).

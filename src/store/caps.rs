@@ -33,17 +33,7 @@ pub struct CampaignCapsView {
 }
 
 /// What a save changed: the cap before and after (`None`: no override).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CapChange {
-    pub old: Option<u32>,
-    pub new: Option<u32>,
-}
-
-impl CapChange {
-    pub fn changed(&self) -> bool {
-        self.old != self.new
-    }
-}
+pub type CapChange = super::Change<u32>;
 
 /// How a save ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

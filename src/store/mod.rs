@@ -38,6 +38,20 @@ use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// A staff setting's value before and after a save (`None`: not set), for its audit row and
+/// the page's "saved" / "unchanged" answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change<T> {
+    pub old: Option<T>,
+    pub new: Option<T>,
+}
+
+impl<T: PartialEq> Change<T> {
+    pub fn changed(&self) -> bool {
+        self.old != self.new
+    }
+}
+
 /// A connection pool to one of the supported databases.
 #[derive(Clone, Debug)]
 pub enum Store {
