@@ -3,7 +3,9 @@
 //! supporter's own mail app) or sending through the service (the confirmation email, its page,
 //! the receipt). Every page on the way is checked with axe-core.
 
-use crate::driver::{button, current_path, fill, shown, wait_for_heading, within, AxeLog, Browser};
+use crate::driver::{
+    button, click_to_navigate, current_path, fill, shown, wait_for_heading, within, AxeLog, Browser,
+};
 use crate::{bounded, lower_words, MEASURE_OVERFLOW};
 use advocate_test_support::{
     boston_census, spawn_app_with, token_after, Script, StubSmtp, TestApp,
@@ -95,8 +97,7 @@ async fn look_up_and_write(app: &TestApp, browser: &Browser, axe: &mut AxeLog) -
     browser.open(&app.url("/act")).await;
     fill(browser, "#address", ADDRESS).await;
     let find = browser.find("form.lookup-form button[type=submit]").await;
-    browser.click("Find my legislators", &find).await;
-    browser.wait_loaded("the lookup's answer").await;
+    click_to_navigate(browser, "Find my legislators", &find).await;
     let write_form = r#"form[action="/compose"]"#;
     browser.find(&format!("{write_form} #write-name")).await;
     let asks: Vec<String> = browser

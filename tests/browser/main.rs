@@ -12,7 +12,7 @@ mod driver;
 mod staff;
 
 use advocate_test_support::{census_boston, spawn_app, spawn_app_with};
-use driver::{screenshot_dir, within, Browser, WAIT};
+use driver::{click_to_navigate, screenshot_dir, within, Browser, WAIT};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use serde_json::{json, Value};
@@ -403,8 +403,7 @@ async fn the_lookup_flow_works_and_is_accessible_in_the_browser() {
         )
         .await;
         let submit = browser.find("form.lookup-form button[type=submit]").await;
-        browser.click("Find my legislators", &submit).await;
-        browser.wait_loaded("the answer").await;
+        click_to_navigate(&browser, "Find my legislators", &submit).await;
         let shown = lower_words(
             browser
                 .js("return document.body.innerText")
@@ -440,8 +439,7 @@ async fn the_lookup_flow_works_and_is_accessible_in_the_browser() {
         check("/act (choices)", browser.axe().await);
         let choices = browser.find_all(".choice-list a").await;
         assert_eq!(choices.len(), 2, "two districts to choose from");
-        browser.click("the first choice", &choices[0]).await;
-        browser.wait_loaded("the chosen answer").await;
+        click_to_navigate(&browser, "the first choice", &choices[0]).await;
         let shown = lower_words(
             browser
                 .js("return document.body.innerText")
