@@ -478,9 +478,10 @@ async fn worker(settings: &Settings) -> anyhow::Result<()> {
     let worker = crate::startup::delivery_worker(settings, store.clone(), wake)?.context(
         "smtp.url is empty: there is nothing to deliver through (set ADVOCATE__SMTP__URL)",
     )?;
+    let instance: std::sync::Arc<str> = crate::jobs::instance_id().into();
     let running = vec![
         Background::worker(worker, settings),
-        Background::purge(store.clone(), settings),
+        Background::purge(store.clone(), settings, instance),
     ];
     shutdown_signal().await;
     tracing::info!("stopping: finishing the sends in hand");

@@ -27,6 +27,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub smtp: SmtpSettings,
     pub outbox: OutboxSettings,
+    pub jobs: JobSettings,
     pub staff: StaffSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
@@ -200,6 +201,23 @@ pub struct DirectorySettings {
     pub zips_url: Url,
     pub download_timeout_secs: u64,
     pub max_age_days: u64,
+    /// `serve` on an empty directory syncs it in the background (a singleton job).
+    pub sync_on_start: bool,
+    /// Days between scheduled re-syncs; 0: none.
+    pub resync_days: u64,
+    /// A failed sync is retried after this, doubling up to `retry_max_secs`.
+    pub retry_min_secs: u64,
+    pub retry_max_secs: u64,
+}
+
+/// Jobs that run in one instance at a time (see `crate::jobs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// How often an instance tries to take a job another instance holds.
+    pub retry_secs: u64,
+    /// How often the holder checks the connection that holds the lock (and the bound of that check).
+    pub health_check_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -481,6 +499,19 @@ impl Settings {
             return bad(
                 "outbox.poll_interval_ms",
                 "intervals must be at least 1".into(),
+            );
+        }
+        if self.jobs.retry_secs == 0 || self.jobs.health_check_secs == 0 {
+            return bad(
+                "jobs.retry_secs",
+                "retry_secs and health_check_secs must be at least 1".into(),
+            );
+        }
+        let d = &self.directory;
+        if d.retry_min_secs == 0 || d.retry_max_secs < d.retry_min_secs {
+            return bad(
+                "directory.retry_min_secs",
+                "must be at least 1, and directory.retry_max_secs at least as long".into(),
             );
         }
         if o.retry_max_secs < o.retry_base_secs {

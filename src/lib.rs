@@ -5,7 +5,8 @@
 //! supporter flow), `outbox` (sending), `stats`, `limits`, `store` (the database seam), `web`
 //! (the API, the supporters' site and the staff area), `startup` (server wiring), `config`,
 //! `telemetry`, `meters` (Prometheus metrics), `cli`, `fresh` (in-memory copies of what staff
-//! edit, kept fresh across instances).
+//! edit, kept fresh across instances), `jobs` (the purge and the directory sync, one instance at
+//! a time).
 
 pub mod civic;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod directory;
 pub mod domain;
 pub mod fresh;
+pub mod jobs;
 pub mod limits;
 pub mod messages;
 pub mod meters;

@@ -2,6 +2,7 @@
 
 use crate::civic::Locator;
 use crate::config::{redact_url, Settings};
+use crate::jobs::{DirectoryGate, DirectorySync, Singleton};
 use crate::outbox::{DeliveryCaps, Mailer, Outbox, Purger, Worker};
 use crate::scorecard;
 use crate::store::Store;
@@ -20,13 +21,14 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tracing_actix_web::{RequestId, TracingLogger};
 
-/// A bound, ready-to-run server, with the tasks that run beside it (the retention purge, and
-/// the delivery worker when one runs in process).
+/// A bound, ready-to-run server, with the tasks that run beside it (the singleton jobs — the
+/// retention purge and the directory sync — and the delivery worker when one runs in process).
 pub struct Application {
     port: u16,
     server: Server,
     store: Store,
     background: Vec<Background>,
+    instance: Arc<str>,
 }
 
 /// A task running beside the server on its own tokio task until asked to stop.
@@ -62,11 +64,23 @@ impl Background {
         })
     }
 
-    /// The retention purge, every `outbox.purge_interval_secs`.
-    pub fn purge(store: Store, settings: &Settings) -> Background {
-        let purger = Purger::new(store, &settings.outbox);
+    /// The retention purge, every `outbox.purge_interval_secs`, in one instance at a time.
+    pub fn purge(store: Store, settings: &Settings, instance: Arc<str>) -> Background {
+        let purger = Arc::new(Purger::new(store.clone(), &settings.outbox));
+        let job = Singleton::new(store, instance, &settings.jobs, purger);
         // A purge is a few statements: it stops at once or not at all.
-        Background::spawn("the purge", Duration::from_secs(5), |stop| purger.run(stop))
+        Background::spawn("the purge", Duration::from_secs(5), |stop| job.run(stop))
+    }
+
+    /// The directory sync (on an empty directory, every `directory.resync_days`, and when staff
+    /// ask), in one instance at a time.
+    pub fn directory_sync(store: Store, settings: &Settings, instance: Arc<str>) -> Background {
+        let sync = Arc::new(DirectorySync::new(store.clone(), &settings.directory));
+        let job = Singleton::new(store, instance, &settings.jobs, sync);
+        // A sync stopped half way stores nothing (it is all or nothing).
+        Background::spawn("the directory sync", Duration::from_secs(5), |stop| {
+            job.run(stop)
+        })
     }
 
     /// The poll of the campaigns' revisions that keeps in-memory copies fresh.
@@ -143,8 +157,16 @@ impl Application {
         let locator = Arc::new(Locator::new(&settings.civic, store.clone())?);
         let wake = Arc::new(Notify::new());
         let versions = Arc::new(crate::fresh::Versions::default());
+        let instance: Arc<str> = crate::jobs::instance_id().into();
+        if settings.directory.sync_on_start && store.directory_status().await?.is_none() {
+            tracing::info!(
+                "the legislator directory is empty: loading it in the background \
+                 (lookups answer 503 until it is there)"
+            );
+        }
         let mut background = vec![
-            Background::purge(store.clone(), &settings),
+            Background::purge(store.clone(), &settings, instance.clone()),
+            Background::directory_sync(store.clone(), &settings, instance.clone()),
             Background::fresh(versions.clone(), store.clone()),
         ];
         if settings.outbox.worker {
@@ -161,7 +183,19 @@ impl Application {
             server,
             store,
             background,
+            instance,
         })
+    }
+
+    /// This instance's name in `job_runs.instance`.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// A handle that stops the server (as SIGTERM does): `run_until_stopped` then stops the
+    /// tasks beside it and returns.
+    pub fn stop_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub fn port(&self) -> u16 {
@@ -245,6 +279,7 @@ fn run(
     let caches = crate::messages::FlowCaches {
         campaigns: campaigns.clone(),
         templates: templates.clone(),
+        directory: Arc::new(DirectoryGate::new(&settings.directory)),
     };
     let flow = crate::messages::Flow::new(
         store.clone(),

@@ -69,6 +69,9 @@ pub enum FlowError {
     Message(#[from] MessageError),
     #[error(transparent)]
     Send(#[from] SendError),
+    /// The legislator directory is still loading (503 with `Retry-After`).
+    #[error(transparent)]
+    DirectoryLoading(#[from] crate::jobs::DirectoryLoading),
     /// A send where none of the chosen offices publishes an email address (422, `targets`).
     #[error("None of the offices you chose publishes an email address, so we cannot send to them. Get drafts instead, to write to them through their web forms.")]
     NoEmailableOffice,
@@ -99,12 +102,15 @@ pub struct Flow {
     campaigns: Arc<CampaignCache>,
     /// The current templates, from memory.
     templates: Arc<TemplateCache>,
+    directory: Arc<crate::jobs::DirectoryGate>,
 }
 
 /// The in-memory copies the flow reads instead of the database (see [`crate::fresh`]).
 pub struct FlowCaches {
     pub campaigns: Arc<CampaignCache>,
     pub templates: Arc<TemplateCache>,
+    /// Holds lookups back while the start-up sync loads an empty directory.
+    pub directory: Arc<crate::jobs::DirectoryGate>,
 }
 
 impl Flow {
@@ -122,6 +128,7 @@ impl Flow {
             outbox,
             campaigns: caches.campaigns,
             templates: caches.templates,
+            directory: caches.directory,
         }
     }
 
@@ -138,6 +145,7 @@ impl Flow {
         form: &LookupForm,
     ) -> Result<Lookup, FlowError> {
         let request = form.parse().map_err(LookupFailure::from)?;
+        self.directory.check(&self.store).await?;
         self.limits.check_lookup(client)?;
         Ok(self
             .locator

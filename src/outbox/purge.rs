@@ -1,14 +1,13 @@
-//! The retention purge, a scheduled task of its own beside the delivery worker (in `serve`, and
-//! in `advocate worker`): every `outbox.purge_interval_secs` it deletes unconfirmed submissions
-//! past their link's expiry and expired draft links (with the message text they hold), and,
-//! after `outbox.retention_days`, removes delivered messages' text and the supporter's name and
-//! email. Counts and receipts' states stay. Several may run against one database: each step is
-//! idempotent.
+//! The retention purge, a singleton job (see [`crate::jobs`]: in `serve` and in `advocate
+//! worker`, run by one instance at a time): every `outbox.purge_interval_secs` it deletes
+//! unconfirmed submissions past their link's expiry and expired draft links (with the message
+//! text they hold), and, after `outbox.retention_days`, removes delivered messages' text and the
+//! supporter's name and email. Counts and receipts' states stay. Each step is idempotent, so a
+//! run cut short is simply run again.
 
 use crate::config::OutboxSettings;
 use crate::store::{Purged, Store, StoreError};
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// What one purge removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,19 +58,9 @@ impl Purger {
         Ok(report)
     }
 
-    /// Purges at once, then every interval, until `stop` turns true. A failed purge is logged
-    /// and tried again at the next interval.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        while !*stop.borrow() {
-            if let Err(err) = self.purge().await {
-                tracing::error!(error = %err, "purge failed");
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(self.every) => {}
-                // An error: the sender is gone, so nobody can stop this loop but its end.
-                changed = stop.changed() => if changed.is_err() { break },
-            }
-        }
+    /// How often it runs (`outbox.purge_interval_secs`).
+    pub fn interval(&self) -> Duration {
+        self.every
     }
 }
 

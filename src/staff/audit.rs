@@ -104,6 +104,8 @@ pub mod action {
     pub const REQUIRE_TOTP: &str = "settings.require_totp";
     pub const TEMPLATE_SAVED: &str = "template.saved";
     pub const TEMPLATE_RESTORED: &str = "template.restored";
+    /// An admin asked for a directory sync now (`/staff/directory`).
+    pub const DIRECTORY_SYNC_REQUESTED: &str = "directory.sync_requested";
 }
 
 /// A row to append.

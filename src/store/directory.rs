@@ -108,9 +108,85 @@ fn unique(ids: &[String]) -> Vec<&String> {
     ids.iter().filter(|id| seen.insert(id.as_str())).collect()
 }
 
+/// Rows per multi-row INSERT of changes (8 columns).
+const CHANGE_CHUNK: usize = 1_000;
+
+/// A sitting legislator's seat, as the directory held it before a replace.
+#[derive(sqlx::FromRow)]
+struct SeatRow {
+    id: String,
+    name: String,
+    state: String,
+    chamber: String,
+    district: String,
+}
+
+/// One change a replace makes, as `directory_changes` stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SeatChange {
+    kind: &'static str,
+    id: String,
+    name: String,
+    state: String,
+    chamber: String,
+    old_district: Option<String>,
+    new_district: Option<String>,
+}
+
+/// Who was added, who left and who moved (another district, chamber or state) between the
+/// directory `before` and `after`, in id order. Nothing when `before` is empty: a first load is
+/// not a change.
+fn seat_changes(before: &[SeatRow], after: &[Legislator]) -> Vec<SeatChange> {
+    if before.is_empty() {
+        return Vec::new();
+    }
+    let old: std::collections::BTreeMap<&str, &SeatRow> =
+        before.iter().map(|r| (r.id.as_str(), r)).collect();
+    let new: std::collections::BTreeMap<&str, &Legislator> =
+        after.iter().map(|l| (l.id.as_str(), l)).collect();
+    let mut out = Vec::new();
+    for (id, l) in &new {
+        let change = |kind, old_district: Option<String>| SeatChange {
+            kind,
+            id: id.to_string(),
+            name: l.name.clone(),
+            state: l.state.as_str().to_string(),
+            chamber: l.chamber.as_str().to_string(),
+            old_district,
+            new_district: Some(l.district.clone()),
+        };
+        match old.get(id) {
+            None => out.push(change("added", None)),
+            Some(was)
+                if was.district != l.district
+                    || was.chamber != l.chamber.as_str()
+                    || was.state != l.state.as_str() =>
+            {
+                out.push(change("moved", Some(was.district.clone())))
+            }
+            Some(_) => {}
+        }
+    }
+    for (id, was) in &old {
+        if !new.contains_key(id) {
+            out.push(SeatChange {
+                kind: "left",
+                id: id.to_string(),
+                name: was.name.clone(),
+                state: was.state.clone(),
+                chamber: was.chamber.clone(),
+                old_district: Some(was.district.clone()),
+                new_district: None,
+            });
+        }
+    }
+    out
+}
+
 impl Store {
     /// Replaces the whole directory (legislators, division rules, ZIP rows) and records the
-    /// sync, in one transaction: when anything fails, the previous directory stays intact.
+    /// sync and what it changed (`directory_changes`: people added, people who left, seats
+    /// moved), in one transaction: when anything fails, the previous directory stays intact.
     pub async fn replace_directory(
         &self,
         directory: &Directory,
@@ -128,7 +204,31 @@ impl Store {
             })
             .collect::<Result<_, _>>()?;
         let started = std::time::Instant::now();
-        in_transaction!(self, tx => {
+        let synced_at = directory.synced_at.timestamp();
+        let changes = in_transaction!(self, tx => {
+            let before: Vec<SeatRow> = sqlx::query_as(
+                "SELECT id, name, state, chamber, district FROM directory_legislators",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            let changes = seat_changes(&before, &directory.legislators);
+            for chunk in changes.chunks(CHANGE_CHUNK) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO directory_changes (synced_at, kind, legislator_id, name, state, \
+                     chamber, old_district, new_district) ",
+                );
+                insert.push_values(chunk, |mut row, c| {
+                    row.push_bind(synced_at)
+                        .push_bind(c.kind)
+                        .push_bind(&c.id)
+                        .push_bind(&c.name)
+                        .push_bind(&c.state)
+                        .push_bind(&c.chamber)
+                        .push_bind(&c.old_district)
+                        .push_bind(&c.new_district);
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
             sqlx::query("DELETE FROM directory_legislators").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM directory_division_rules").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM directory_zips").execute(&mut *tx).await?;
@@ -186,11 +286,12 @@ impl Store {
             .bind(&report_json)
             .execute(&mut *tx)
             .await?;
-            Ok(())
+            Ok(changes)
         })?;
         tracing::info!(
             legislators = report.legislators,
             zips = report.zip_rows,
+            changes = changes.len(),
             ms = started.elapsed().as_millis() as u64,
             "directory replaced"
         );
@@ -340,7 +441,78 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::district_key;
+    use super::{district_key, seat_changes, SeatRow};
+    use crate::directory::{Chamber, Legislator};
+    use crate::domain::StateCode;
+
+    fn seat(id: &str, district: &str) -> SeatRow {
+        SeatRow {
+            id: id.into(),
+            name: format!("Name {id}"),
+            state: "MA".into(),
+            chamber: "us_house".into(),
+            district: district.into(),
+        }
+    }
+
+    fn sitting(id: &str, district: &str, chamber: Chamber) -> Legislator {
+        Legislator {
+            id: id.into(),
+            name: format!("Name {id}"),
+            given_name: "Name".into(),
+            family_name: id.into(),
+            title: "U.S. Representative".into(),
+            chamber,
+            state: StateCode::parse("MA").expect("MA"),
+            district: district.into(),
+            division_id: format!("ocd-division/country:us/state:ma/cd:{district}"),
+            party: None,
+            email: None,
+            contact_form: None,
+            phone: None,
+            photo_url: None,
+            source: "test".into(),
+            synced_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_replace_records_who_was_added_who_left_and_who_moved_and_a_first_load_nothing() {
+        let after = vec![
+            sitting("a", "1", Chamber::UsHouse),
+            sitting("b", "3", Chamber::UsHouse),
+            sitting("c", "4", Chamber::UsHouse),
+            sitting("e", "5", Chamber::StateLower),
+        ];
+        assert!(seat_changes(&[], &after).is_empty());
+        let before = vec![
+            seat("a", "1"),
+            seat("b", "2"),
+            seat("d", "7"),
+            seat("e", "5"),
+        ];
+        let found = seat_changes(&before, &after);
+        let changes: Vec<(&str, &str, Option<&str>, Option<&str>)> = found
+            .iter()
+            .map(|c| {
+                (
+                    c.kind,
+                    c.id.as_str(),
+                    c.old_district.as_deref(),
+                    c.new_district.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            changes,
+            vec![
+                ("moved", "b", Some("2"), Some("3")),
+                ("added", "c", None, Some("4")),
+                ("moved", "e", Some("5"), Some("5")),
+                ("left", "d", Some("7"), None),
+            ]
+        );
+    }
 
     #[test]
     fn districts_sort_by_number_then_name() {

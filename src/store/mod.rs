@@ -9,6 +9,7 @@ mod caps;
 mod counts;
 mod directory;
 mod health;
+mod jobs;
 pub mod lookup_cache;
 mod messages;
 mod outbox;
@@ -20,6 +21,7 @@ pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::{GoalChange, ImportBy, ImportReport};
 pub use caps::{CampaignCapsView, CapChange, CapSaved, OfficeCapRow};
 pub use counts::{CountEvent, Office};
+pub use jobs::{DirectoryChange, JobRun};
 pub use messages::{FollowedLink, NewDraftLink, NewTemplateVersion};
 pub use outbox::{
     Claimed, ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted,

@@ -27,6 +27,8 @@ pub struct Problem {
     pub field: Option<String>,
     /// What went wrong, for the log (5xx only).
     cause: Option<anyhow::Error>,
+    /// Seconds to send in `Retry-After` (a 503 that will pass).
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -37,6 +39,7 @@ impl Problem {
             message: Some(message.into()),
             field: None,
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -61,6 +64,7 @@ impl Problem {
             message: None,
             field: None,
             cause: Some(cause.into()),
+            retry_after: None,
         }
     }
 
@@ -71,6 +75,7 @@ impl Problem {
             message: None,
             field: None,
             cause: Some(cause.into()),
+            retry_after: None,
         }
     }
 
@@ -127,6 +132,16 @@ impl From<LookupFailure> for Problem {
     }
 }
 
+impl From<crate::jobs::DirectoryLoading> for Problem {
+    /// 503 with `Retry-After`: the start-up sync is loading the directory.
+    fn from(err: crate::jobs::DirectoryLoading) -> Problem {
+        Problem {
+            retry_after: Some(crate::jobs::DirectoryLoading::RETRY_AFTER.as_secs()),
+            ..Problem::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+        }
+    }
+}
+
 impl From<MessageError> for Problem {
     fn from(err: MessageError) -> Problem {
         match err {
@@ -164,6 +179,7 @@ impl From<FlowError> for Problem {
             FlowError::NoEmailableOffice => {
                 Problem::invalid(FlowError::NoEmailableOffice.to_string(), Some("targets"))
             }
+            FlowError::DirectoryLoading(e) => e.into(),
         }
     }
 }
@@ -264,12 +280,24 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         self.0.log();
         let message = api_message(&self.0);
-        match &self.0.field {
+        let mut res = match &self.0.field {
             Some(field) => {
                 HttpResponse::build(self.0.status).json(json!({ "error": message, "field": field }))
             }
             None => json_error(self.0.status, &message),
-        }
+        };
+        retry_after(&mut res, self.0.retry_after);
+        res
+    }
+}
+
+/// Adds `Retry-After: secs` when there is one.
+pub fn retry_after(res: &mut HttpResponse, secs: Option<u64>) {
+    if let Some(secs) = secs {
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(secs),
+        );
     }
 }
 
@@ -383,7 +411,11 @@ impl ResponseError for PageError {
         let status = self.problem.status;
         let site = self.site.clone().unwrap_or_else(Site::fallback);
         match super::site::error_page(site, status.as_u16(), &page_message(&self.problem)) {
-            Ok(body) => super::respond::private_page(status, body),
+            Ok(body) => {
+                let mut res = super::respond::private_page(status, body);
+                retry_after(&mut res, self.problem.retry_after);
+                res
+            }
             Err(err) => {
                 tracing::error!(error = %err, "error page failed to render");
                 HttpResponse::build(status)

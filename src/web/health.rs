@@ -66,24 +66,36 @@ async fn outbox_check(state: &AppState) -> serde_json::Value {
     }
 }
 
+/// The directory's state (`state`: ready, stale, loading, failed or empty; `status` keeps the
+/// older names ok, stale, loading, failed, empty). A directory that is loading or failed does
+/// not fail readiness: the rest of the service works, and lookups say "loading".
 async fn directory_check(state: &AppState) -> serde_json::Value {
-    let max_age_days = state.settings.directory.max_age_days;
-    let status = tokio::time::timeout(Duration::from_secs(2), state.store.directory_status()).await;
-    match status {
-        Ok(Ok(Some(dir))) => {
-            let now = chrono::Utc::now();
-            let stale = dir.is_stale(max_age_days, now);
-            json!({
-                "status": if stale { "stale" } else { "ok" },
-                "synced_at": dir.synced_at,
-                "age_days": now.signed_duration_since(dir.synced_at).num_days(),
-                "max_age_days": max_age_days,
-                "legislators": dir.legislators,
-                "zips": dir.zips,
-            })
-        }
-        Ok(Ok(None)) => json!({
+    use crate::jobs::DirectoryState;
+    let settings = &state.settings.directory;
+    let max_age_days = settings.max_age_days;
+    let found = tokio::time::timeout(
+        Duration::from_secs(2),
+        crate::jobs::directory_state(&state.store, settings),
+    )
+    .await;
+    match found {
+        Ok(Ok(DirectoryState::Ready(status))) => present(&status, false, max_age_days),
+        Ok(Ok(DirectoryState::Stale(status))) => present(&status, true, max_age_days),
+        Ok(Ok(DirectoryState::Loading)) => json!({
+            "status": "loading",
+            "state": "loading",
+            "message": "the legislator directory is loading (directory.sync_on_start); lookups answer 503 until it is there",
+        }),
+        Ok(Ok(DirectoryState::Failed { reason, at })) => json!({
+            "status": "failed",
+            "state": "failed",
+            "error": reason,
+            "failed_at": chrono::DateTime::from_timestamp(at, 0),
+            "message": "the directory sync failed and is retried with backoff",
+        }),
+        Ok(Ok(DirectoryState::Empty)) => json!({
             "status": "empty",
+            "state": "empty",
             "error": "no legislator directory: run `advocate directory sync`",
         }),
         Ok(Err(err)) => {
@@ -92,4 +104,22 @@ async fn directory_check(state: &AppState) -> serde_json::Value {
         }
         Err(_) => json!({ "status": "error", "error": "directory status timed out" }),
     }
+}
+
+/// A stored directory: when it was synced, how old it is, what it holds.
+fn present(
+    status: &crate::directory::DirectoryStatus,
+    stale: bool,
+    max_age_days: u64,
+) -> serde_json::Value {
+    let now = chrono::Utc::now();
+    json!({
+        "status": if stale { "stale" } else { "ok" },
+        "state": if stale { "stale" } else { "ready" },
+        "synced_at": status.synced_at,
+        "age_days": now.signed_duration_since(status.synced_at).num_days(),
+        "max_age_days": max_age_days,
+        "legislators": status.legislators,
+        "zips": status.zips,
+    })
 }

@@ -13,7 +13,7 @@ use advocate::directory::{
 use advocate::domain::{StateCode, Zip};
 use advocate::store::Store;
 use advocate_test_support::{
-    advocate_command, fresh_database_url, output_text as text, shared_data,
+    advocate_command, fresh_database_url, output_text as text, shared_data, spawn_app_with, TestApp,
 };
 use chrono::{NaiveDate, Utc};
 use flate2::write::GzEncoder;
@@ -1062,4 +1062,306 @@ fn every_house_seat_and_senate_pair_is_complete() {
             l.state
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The directory keeping itself fresh: `serve` on an empty directory syncs it in the background
+// (one instance at a time), retries a failed sync with backoff, and records what a re-sync
+// changed.
+
+/// Settings for `serve` with the start-up sync on, the datasets at `server`, and short waits.
+fn self_sync_env(server: &MockServer, census: &MockServer) -> Vec<(String, String)> {
+    let mut env = url_env(server);
+    for (k, v) in [
+        ("ADVOCATE__DIRECTORY__SYNC_ON_START", "true"),
+        ("ADVOCATE__DIRECTORY__RETRY_MIN_SECS", "1"),
+        ("ADVOCATE__DIRECTORY__RETRY_MAX_SECS", "2"),
+        ("ADVOCATE__JOBS__RETRY_SECS", "1"),
+        ("ADVOCATE__JOBS__HEALTH_CHECK_SECS", "1"),
+        ("ADVOCATE__CIVIC__TIMEOUT_MS", "3000"),
+    ] {
+        env.push((k.to_string(), v.to_string()));
+    }
+    env.push(("ADVOCATE__CIVIC__CENSUS_URL".into(), census.uri()));
+    env
+}
+
+async fn spawn_self_syncing(env: &[(String, String)]) -> TestApp {
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    spawn_app_with(&pairs).await
+}
+
+/// Polls `/readyz` until the directory's state is `want` (panics after `secs`).
+async fn wait_for_directory(app: &TestApp, want: &str, secs: u64) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (_, ready) = app.readyz().await;
+        let dir = ready["checks"]["directory"].clone();
+        if dir["state"] == want {
+            return dir;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the directory is not {want} after {secs}s: {dir}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The stand-in, serving `served` with each download delayed by `delay`.
+async fn slow_stand_in(served: Served, delay: Duration) -> MockServer {
+    let server = MockServer::start().await;
+    mount(&server, served, delay).await;
+    server
+}
+
+async fn mount(server: &MockServer, served: Served, delay: Duration) {
+    for (at, body) in [
+        (CONGRESS_PATH, served.congress),
+        (PEOPLE_PATH, served.people),
+        (GEO_PATH, served.geo),
+        (ZIPS_PATH, served.zips),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(at))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_bytes(body)
+                    .set_delay(delay),
+            )
+            .mount(server)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn serve_on_an_empty_directory_loads_it_and_lookups_answer_loading_until_it_is_there() {
+    let served = tokio::task::spawn_blocking(Served::full)
+        .await
+        .expect("served");
+    // The downloads take two seconds: long enough to be asked meanwhile.
+    let server = slow_stand_in(served, Duration::from_secs(2)).await;
+    let census = advocate_test_support::boston_census().await;
+    let app = spawn_self_syncing(&self_sync_env(&server, &census)).await;
+
+    let res = app
+        .get(&format!(
+            "{}/targets?address={}",
+            advocate_test_support::CAMPAIGN,
+            advocate_test_support::encode("24 Beacon St, Boston, MA 02133")
+        ))
+        .await;
+    assert_eq!(res.status().as_u16(), 503);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(retry > 0);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("the legislator directory is loading")),
+        "{body}"
+    );
+    let (_, ready) = app.readyz().await;
+    assert_eq!(ready["status"], "ready", "the rest of the service is up");
+    assert_eq!(ready["checks"]["directory"]["state"], "loading", "{ready}");
+    let (status, page) = app
+        .get_page("/act?address=24+Beacon+St%2C+Boston%2C+MA+02133")
+        .await;
+    assert_eq!(status, 503);
+    assert!(
+        page.contains("The legislator directory is loading"),
+        "{page}"
+    );
+
+    let dir = wait_for_directory(&app, "ready", 240).await;
+    assert!(dir["legislators"].as_u64().unwrap_or(0) > 7000, "{dir}");
+    let (status, body) = app.lookup_address("24 Beacon St, Boston, MA 02133").await;
+    assert_eq!(status, 200, "{body}");
+    let names: Vec<&str> = body["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"Elizabeth Warren"), "{names:?}");
+    // One sync ran, recorded with this instance and how it ended.
+    let runs = app
+        .store
+        .job_runs("directory_sync", 10)
+        .await
+        .expect("runs");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert!(
+        runs[0]
+            .outcome
+            .as_deref()
+            .is_some_and(|o| o.starts_with("ok")),
+        "{runs:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_source_shows_on_readyz_with_its_reason_and_a_retry_succeeds_once_fixed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let census = advocate_test_support::boston_census().await;
+    let app = spawn_self_syncing(&self_sync_env(&server, &census)).await;
+
+    let dir = wait_for_directory(&app, "failed", 60).await;
+    let reason = dir["error"].as_str().unwrap_or("");
+    assert!(reason.contains("download from"), "{dir}");
+    assert!(reason.contains("HTTP 500"), "{dir}");
+    assert!(
+        !reason.contains('?'),
+        "no query string (it could hold a key): {dir}"
+    );
+    // Still answering "loading" to lookups, and retrying.
+    let (status, _) = app.lookup("zip=01001").await;
+    assert_eq!(status, 503);
+
+    server.reset().await;
+    mount(&server, Served::small(), Duration::ZERO).await;
+    wait_for_directory(&app, "ready", 60).await;
+    let (status, body) = app.lookup("zip=01001").await;
+    assert_eq!(status, 200, "{body}");
+    let runs = app
+        .store
+        .job_runs("directory_sync", 50)
+        .await
+        .expect("runs");
+    assert!(runs.len() >= 2, "{runs:?}");
+    assert!(runs[0]
+        .outcome
+        .as_deref()
+        .is_some_and(|o| o.starts_with("ok")));
+    assert!(runs[1].failed(), "{runs:?}");
+}
+
+/// The small dataset with its congress file changed by `change` (the list of members).
+fn small_with_congress(change: impl FnOnce(&mut Vec<serde_json::Value>)) -> Served {
+    let mut served = Served::small();
+    let mut members: Vec<serde_json::Value> =
+        serde_json::from_slice(&served.congress).expect("congress parses");
+    change(&mut members);
+    served.congress = serde_json::to_vec(&members).expect("json");
+    served
+}
+
+fn without(members: &mut Vec<serde_json::Value>, bioguide: &str) {
+    members.retain(|m| m["id"]["bioguide"] != bioguide);
+}
+
+#[tokio::test]
+async fn a_resync_records_who_was_added_who_left_and_who_moved() {
+    // First: the small directory without O000177.
+    let server = slow_stand_in(
+        small_with_congress(|m| without(m, "O000177")),
+        Duration::ZERO,
+    )
+    .await;
+    let census = advocate_test_support::boston_census().await;
+    let app = spawn_self_syncing(&self_sync_env(&server, &census)).await;
+    wait_for_directory(&app, "ready", 60).await;
+    assert!(
+        app.store
+            .directory_changes(100)
+            .await
+            .expect("changes")
+            .is_empty(),
+        "a first load records no change"
+    );
+
+    // Then: O000177 is back, B001298 is gone and N000015 sits for another district.
+    server.reset().await;
+    let next = small_with_congress(|members| {
+        without(members, "B001298");
+        for m in members.iter_mut() {
+            if m["id"]["bioguide"] == "N000015" {
+                let terms = m["terms"].as_array_mut().expect("terms");
+                let last = terms.last_mut().expect("a term");
+                last["district"] = serde_json::json!(9);
+            }
+        }
+    });
+    mount(&server, next, Duration::ZERO).await;
+    let audit = advocate::staff::audit::NewAudit::new(
+        Utc::now(),
+        advocate::staff::audit::Origin::cli(),
+        advocate::staff::audit::action::DIRECTORY_SYNC_REQUESTED,
+        "directory",
+        "directory sync requested",
+    );
+    app.store
+        .request_job("directory_sync", &audit)
+        .await
+        .expect("requested");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let changes = loop {
+        let changes = app.store.directory_changes(100).await.expect("changes");
+        if !changes.is_empty() {
+            break changes;
+        }
+        assert!(Instant::now() < deadline, "the re-sync changed nothing");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let mut seen: Vec<(String, String, Option<String>, Option<String>)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.kind.clone(),
+                c.legislator_id.clone(),
+                c.old_district.clone(),
+                c.new_district.clone(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(
+        (seen[0].0.as_str(), seen[0].1.as_str()),
+        ("added", "bioguide:O000177")
+    );
+    assert_eq!(
+        (seen[1].0.as_str(), seen[1].1.as_str()),
+        ("left", "bioguide:B001298")
+    );
+    assert_eq!(
+        (seen[2].0.as_str(), seen[2].1.as_str()),
+        ("moved", "bioguide:N000015")
+    );
+    assert_eq!(seen[2].3.as_deref(), Some("9"), "{seen:?}");
+    assert_ne!(seen[2].2, seen[2].3, "{seen:?}");
+    assert_eq!(
+        app.store
+            .job_requested("directory_sync")
+            .await
+            .expect("read"),
+        None,
+        "the request was served"
+    );
+
+    // Staff see them on /staff/directory.
+    let (_, organiser) = advocate_test_support::staff::signed_in(
+        &app,
+        "org@example.org",
+        advocate::staff::Role::Organiser,
+    )
+    .await;
+    let res = app.staff_get("/staff/directory", Some(&organiser)).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let page = res.text().await.expect("page");
+    assert!(page.contains("1 added, 1 left, 1 moved"), "{page}");
+    let neal = changes
+        .iter()
+        .find(|c| c.legislator_id == "bioguide:N000015")
+        .expect("moved");
+    assert!(page.contains(&neal.name), "{page}");
+    assert!(!page.contains("Sync now"), "organisers cannot start a sync");
 }

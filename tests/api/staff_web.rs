@@ -295,6 +295,19 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
                 vec![("office", "bioguide:M001")],
                 [Login, Forbidden, Status(303), Status(303)],
             ),
+            // The legislator directory: everyone reads, admins ask for a sync now.
+            (
+                "GET",
+                "/staff/directory",
+                vec![],
+                [Login, Status(200), Status(200), Status(200)],
+            ),
+            (
+                "POST",
+                "/staff/directory/sync",
+                vec![],
+                [Login, Forbidden, Forbidden, Status(303)],
+            ),
             // The pre-session forms need the pre-session cookie, which nobody here has.
             (
                 "POST",
@@ -505,6 +518,17 @@ async fn every_staff_route_answers_each_role_as_the_matrix_says() {
             (if i >= 2 { Some(12) } else { None }, 0),
             "the caps as {role}"
         );
+        // Only the admin asked for a directory sync, audited.
+        let asked = audit_rows(&app)
+            .await
+            .iter()
+            .filter(|r| r.action == "directory.sync_requested")
+            .count();
+        assert_eq!(
+            asked,
+            usize::from(role == "admin"),
+            "sync requests as {role}"
+        );
         let tokens = service(&app).tokens().await.expect("tokens").len();
         assert_eq!(tokens, usize::from(role == "admin"), "tokens as {role}");
         let invited = app
@@ -618,6 +642,7 @@ async fn staff_csrf_refusals_change_nothing() {
         "/staff/campaigns/end-qualified-immunity/counter".to_string(),
         "/staff/campaigns/end-qualified-immunity/caps".to_string(),
         "/staff/campaigns/end-qualified-immunity/caps/remove".to_string(),
+        "/staff/directory/sync".to_string(),
     ];
     for path in &unsafe_routes {
         for method in [
@@ -1056,6 +1081,7 @@ async fn serve_process(db_url: &str) -> Served {
         .env("ADVOCATE__LOG__LEVEL", "debug")
         .env("ADVOCATE__LOG__FORMAT", "json")
         .env("ADVOCATE__OUTBOX__WORKER", "false")
+        .env("ADVOCATE__DIRECTORY__SYNC_ON_START", "false")
         .stdout(out)
         .stderr(err)
         .spawn()

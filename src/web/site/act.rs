@@ -243,6 +243,7 @@ pub async fn page(
     if !form.submitted {
         return Ok(private_page(StatusCode::OK, page.render()?));
     }
+    let mut retry = None;
     let (status, page) = match app.flow.find(client, &form).await {
         Ok(lookup) => {
             let write = WriteForm::new(&form, &lookup);
@@ -257,22 +258,39 @@ pub async fn page(
                 page.with_error(field, message),
             )
         }
+        // The start-up sync has not loaded the directory yet: said next to the address.
+        Err(FlowError::DirectoryLoading(loading)) => {
+            let problem = Problem::from(loading);
+            retry = problem.retry_after;
+            let message = "The legislator directory is loading. Please try again in a minute.";
+            (
+                problem.status,
+                page.with_error("address", message.to_string()),
+            )
+        }
         Err(other) => return Err(other.into()),
     };
-    Ok(private_page(status, page.render()?))
+    let mut res = private_page(status, page.render()?);
+    crate::web::error::retry_after(&mut res, retry);
+    Ok(res)
 }
 
 /// Tells supporters when the legislator list may be out of date (or missing).
 async fn directory_notice(app: &AppState) -> Option<String> {
-    let max_age = app.settings.directory.max_age_days;
-    match app.store.directory_status().await {
-        Ok(Some(dir)) if dir.is_stale(max_age, chrono::Utc::now()) => Some(format!(
+    use crate::jobs::DirectoryState;
+    match crate::jobs::directory_state(&app.store, &app.settings.directory).await {
+        Ok(DirectoryState::Stale(dir)) => Some(format!(
             "Our list of legislators was last updated on {}. Recent changes (special elections, \
              resignations) may be missing.",
             dir.synced_at.format("%B %-d, %Y")
         )),
-        Ok(Some(_)) => None,
-        Ok(None) => Some(
+        Ok(DirectoryState::Ready(_)) => None,
+        Ok(DirectoryState::Loading | DirectoryState::Failed { .. }) => Some(
+            "The legislator directory is loading, so we cannot name your legislators yet. \
+             Please try again in a minute."
+                .to_string(),
+        ),
+        Ok(DirectoryState::Empty) => Some(
             "Our list of legislators has not been loaded yet, so we cannot name your legislators \
              right now."
                 .to_string(),

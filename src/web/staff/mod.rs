@@ -16,6 +16,8 @@
 //! - [`caps`]: `GET/POST /staff/campaigns/{slug}/caps`, `POST .../caps/remove`: the hourly
 //!   delivery cap per office, the campaign's default and offices of their own (any role reads;
 //!   editors set and remove);
+//! - [`directory`]: `GET /staff/directory`: the legislator directory's state, its syncs and
+//!   what they changed (any role); `POST /staff/directory/sync`: sync now (admin);
 //! - [`totp`]: `GET /staff/totp`, `POST /staff/totp/begin`, `POST /staff/totp` (any role);
 //! - [`templates`]: the message template editor under `/staff/campaigns/{slug}/templates`
 //!   (any role reads, editors change);
@@ -35,6 +37,7 @@ pub mod campaign_file;
 pub mod caps;
 pub mod counter;
 pub mod csrf;
+pub mod directory;
 pub mod home;
 pub mod login;
 pub mod logout;
@@ -99,6 +102,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(caps::page)
             .service(caps::set)
             .service(caps::remove)
+            .service(directory::page)
+            .service(directory::sync_now)
             .service(totp::page)
             .service(totp::begin)
             .service(totp::confirm)

@@ -86,7 +86,18 @@ pub async fn test_settings(extra: &[(&str, &str)]) -> (Settings, Option<tempfile
         ("ADVOCATE__SERVER__BIND".into(), "127.0.0.1:0".into()),
         ("ADVOCATE__DATABASE__URL".into(), db_url),
         ("ADVOCATE__DATABASE__MAX_CONNECTIONS".into(), "4".into()),
+        // Tests load the directory they need themselves; a test of the start-up sync turns
+        // this on (and points the directory URLs at a local stand-in).
+        ("ADVOCATE__DIRECTORY__SYNC_ON_START".into(), "false".into()),
     ];
+    // Nor does a sync asked for in a test reach the internet: the datasets' URLs point at a
+    // closed local port unless a test points them at its stand-in.
+    for key in ["CONGRESS", "OPENSTATES_PEOPLE", "OPENSTATES_GEO", "ZIPS"] {
+        env.push((
+            format!("ADVOCATE__DIRECTORY__{key}_URL"),
+            "http://127.0.0.1:9/not-in-tests".into(),
+        ));
+    }
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let settings = Settings::load_with_env(None, env).expect("test settings are valid");
     (settings, dir)
