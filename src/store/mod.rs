@@ -9,6 +9,7 @@ mod caps;
 mod counts;
 mod directory;
 mod health;
+pub mod limits;
 pub mod lookup_cache;
 mod messages;
 mod outbox;
@@ -20,6 +21,7 @@ pub use crate::directory::{DirectoryReport, DirectoryStatus};
 pub use campaigns::{GoalChange, ImportBy, ImportReport};
 pub use caps::{CampaignCapsView, CapChange, CapSaved, OfficeCapRow};
 pub use counts::{CountEvent, Office};
+pub use limits::{LimitRefusal, LimitTake, SubmissionLimits};
 pub use messages::{FollowedLink, NewDraftLink, NewTemplateVersion};
 pub use outbox::{
     Claimed, ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted,
@@ -73,6 +75,10 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Invalid(String),
+    /// A submission's rate limits refused it: how its transaction rolls back. Never leaves the
+    /// store (`insert_submission` answers `Submitted::Limited`).
+    #[error("over a rate limit")]
+    Limited(limits::LimitRefusal),
 }
 
 impl StoreError {

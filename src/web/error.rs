@@ -5,6 +5,7 @@
 
 use super::site::Site;
 use crate::civic::{FailureKind, LookupFailure};
+use crate::limits::gcra::retry_after_secs;
 use crate::limits::TooMany;
 use crate::messages::editor::{HistoryError, PreviewError, SaveTemplateError};
 use crate::messages::{FlowError, MessageError};
@@ -27,6 +28,8 @@ pub struct Problem {
     pub field: Option<String>,
     /// What went wrong, for the log (5xx only).
     cause: Option<anyhow::Error>,
+    /// Seconds to announce in `Retry-After` (every 429 has it).
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -37,6 +40,7 @@ impl Problem {
             message: Some(message.into()),
             field: None,
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -61,6 +65,7 @@ impl Problem {
             message: None,
             field: None,
             cause: Some(cause.into()),
+            retry_after: None,
         }
     }
 
@@ -71,6 +76,17 @@ impl Problem {
             message: None,
             field: None,
             cause: Some(cause.into()),
+            retry_after: None,
+        }
+    }
+
+    /// Adds the problem's headers to its answer (`Retry-After`).
+    fn headers(&self, res: &mut HttpResponse) {
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(secs),
+            );
         }
     }
 
@@ -109,8 +125,13 @@ impl From<askama::Error> for Problem {
 }
 
 impl From<TooMany> for Problem {
+    /// Every rate limit's refusal, the one place it becomes a 429: with the limiter's own
+    /// message and `Retry-After` from its arithmetic.
     fn from(err: TooMany) -> Problem {
-        Problem::new(StatusCode::TOO_MANY_REQUESTS, err.to_string())
+        Problem {
+            retry_after: Some(retry_after_secs(err.retry_after)),
+            ..Problem::new(StatusCode::TOO_MANY_REQUESTS, err.to_string())
+        }
     }
 }
 
@@ -144,9 +165,7 @@ impl From<SendError> for Problem {
     fn from(err: SendError) -> Problem {
         match err {
             SendError::Disabled => Problem::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
-            SendError::TooManyUnconfirmed => {
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, err.to_string())
-            }
+            SendError::TooMany(e) => e.into(),
             SendError::NoEmail(_) => Problem::invalid(err.to_string(), Some("targets")),
             SendError::BadKey => Problem::invalid(err.to_string(), Some("Idempotency-Key")),
             SendError::Store(e) => e.into(),
@@ -264,12 +283,14 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         self.0.log();
         let message = api_message(&self.0);
-        match &self.0.field {
+        let mut res = match &self.0.field {
             Some(field) => {
                 HttpResponse::build(self.0.status).json(json!({ "error": message, "field": field }))
             }
             None => json_error(self.0.status, &message),
-        }
+        };
+        self.0.headers(&mut res);
+        res
     }
 }
 
@@ -382,15 +403,18 @@ impl ResponseError for PageError {
         self.problem.log();
         let status = self.problem.status;
         let site = self.site.clone().unwrap_or_else(Site::fallback);
-        match super::site::error_page(site, status.as_u16(), &page_message(&self.problem)) {
-            Ok(body) => super::respond::private_page(status, body),
-            Err(err) => {
-                tracing::error!(error = %err, "error page failed to render");
-                HttpResponse::build(status)
-                    .content_type("text/plain; charset=utf-8")
-                    .body(page_message(&self.problem))
-            }
-        }
+        let mut res =
+            match super::site::error_page(site, status.as_u16(), &page_message(&self.problem)) {
+                Ok(body) => super::respond::private_page(status, body),
+                Err(err) => {
+                    tracing::error!(error = %err, "error page failed to render");
+                    HttpResponse::build(status)
+                        .content_type("text/plain; charset=utf-8")
+                        .body(page_message(&self.problem))
+                }
+            };
+        self.problem.headers(&mut res);
+        res
     }
 }
 
