@@ -425,7 +425,10 @@ impl Settings {
         }
         for (key, value) in [
             ("limits.lookups_per_minute", self.limits.lookups_per_minute),
-            ("limits.unconfirmed_per_day", self.limits.unconfirmed_per_day),
+            (
+                "limits.unconfirmed_per_day",
+                self.limits.unconfirmed_per_day,
+            ),
             (
                 "limits.sender_office_per_day",
                 self.limits.sender_office_per_day,

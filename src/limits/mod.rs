@@ -233,7 +233,10 @@ mod tests {
         let refused = limits.check_lookup(a).await.expect_err("over");
         assert_eq!(refused.over, Over::Lookups);
         assert!(refused.retry_after > Duration::from_secs(25), "{refused:?}");
-        assert!(refused.retry_after <= Duration::from_secs(30), "{refused:?}");
+        assert!(
+            refused.retry_after <= Duration::from_secs(30),
+            "{refused:?}"
+        );
         assert!(limits.check_lookup(b).await.is_ok());
         assert!(limits.check_lookup(None).await.is_ok());
     }

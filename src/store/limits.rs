@@ -104,8 +104,11 @@ pub(crate) trait LimitConnection {
     ) -> BoxFuture<'a, Result<Decision, StoreError>>;
 
     /// Gives back one action of `rule` taken for `key` (never above the full allowance).
-    fn refund_limit<'a>(&'a mut self, key: &'a str, rule: Gcra)
-        -> BoxFuture<'a, Result<(), StoreError>>;
+    fn refund_limit<'a>(
+        &'a mut self,
+        key: &'a str,
+        rule: Gcra,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 macro_rules! limit_connection {

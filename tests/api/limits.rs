@@ -4,8 +4,9 @@
 //! limited whichever request they come in by; every 429 says when to try again (`Retry-After`).
 
 use advocate_test_support::{
-    as_env, boston_app_with, boston_census, emailable, encode, send_request, sending_settings, spawn_app_from,
-    status_and_json, test_settings, token_after, StubSmtp, Script, TestApp, BOSTON, CAMPAIGN,
+    as_env, boston_app_with, boston_census, emailable, encode, send_request, sending_settings,
+    spawn_app_from, status_and_json, test_settings, token_after, Script, StubSmtp, TestApp, BOSTON,
+    CAMPAIGN,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -115,7 +116,8 @@ async fn confirm_token(relay: &StubSmtp, n: usize) -> String {
 async fn an_email_address_has_three_unconfirmed_submissions_a_day_and_confirming_gives_one_back() {
     let relay = StubSmtp::start(Script::normal()).await;
     // Here every submission writes to the same offices: the per-office rule is not the subject.
-    let (app, _census) = sending(&relay, &[("ADVOCATE__LIMITS__SENDER_OFFICE_PER_DAY", "10")]).await;
+    let (app, _census) =
+        sending(&relay, &[("ADVOCATE__LIMITS__SENDER_OFFICE_PER_DAY", "10")]).await;
     let (targets, _) = app.boston_targets().await;
     let (send_ids, _) = emailable(&targets);
     let request = send_request(&send_ids);
@@ -179,20 +181,20 @@ async fn a_second_message_to_an_office_the_same_day_is_refused_naming_it_and_not
             .expect("name")
             .to_string()
     };
-    let (first, second) = (send_ids[0].clone(), send_ids[1].clone());
+    // One office each, and both.
+    let (first, second, both) = (&send_ids[0..1], &send_ids[1..2], &send_ids[0..2]);
 
-    let (status, _, body) = post(&app, &send_request(&[first.clone()]), Some("o-1")).await;
+    let (status, _, body) = post(&app, &send_request(first), Some("o-1")).await;
     assert_eq!(status, 202, "{body}");
     let first_id = body["id"].clone();
 
     // The first office again, with another: refused, naming the first office only.
     let before = app.store.pending_mails().await.expect("count");
-    let both = send_request(&[first.clone(), second.clone()]);
-    let (status, retry, body) = post(&app, &both, Some("o-2")).await;
+    let (status, retry, body) = post(&app, &send_request(both), Some("o-2")).await;
     assert_eq!(status, 429, "{body}");
     let error = body["error"].as_str().expect("error");
-    assert!(error.contains(&name_of(&first)), "{error}");
-    assert!(!error.contains(&name_of(&second)), "{error}");
+    assert!(error.contains(&name_of(&first[0])), "{error}");
+    assert!(!error.contains(&name_of(&second[0])), "{error}");
     let retry = retry.expect("Retry-After");
     assert!((86_400 - 120..=86_400).contains(&retry), "{retry}");
     assert_eq!(
@@ -203,13 +205,13 @@ async fn a_second_message_to_an_office_the_same_day_is_refused_naming_it_and_not
 
     // Nothing was taken either: the second office alone is accepted, as the address's second
     // unconfirmed submission of two.
-    let (status, _, body) = post(&app, &send_request(&[second.clone()]), Some("o-3")).await;
+    let (status, _, body) = post(&app, &send_request(second), Some("o-3")).await;
     assert_eq!(status, 202, "{body}");
     // A repeat of the accepted request is that submission, not a refusal.
-    let (status, _, body) = post(&app, &send_request(&[first.clone()]), Some("o-1")).await;
+    let (status, _, body) = post(&app, &send_request(first), Some("o-1")).await;
     assert_eq!((status, body["id"].clone()), (202, first_id), "{body}");
     // Another supporter writes to the same office.
-    let mut other = send_request(&[first]);
+    let mut other = send_request(first);
     other["email"] = json!("sam@example.org");
     assert_eq!(post(&app, &other, Some("o-4")).await.0, 202);
 }

@@ -132,10 +132,7 @@ async fn the_seed_campaign_imports_and_round_trips_through_the_file_format() {
 
 /// One rule of `count` per `period`.
 fn rule(count: u32, period: std::time::Duration) -> advocate::limits::gcra::Gcra {
-    advocate::limits::gcra::Gcra::new(
-        std::num::NonZeroU32::new(count).expect("count"),
-        period,
-    )
+    advocate::limits::gcra::Gcra::new(std::num::NonZeroU32::new(count).expect("count"), period)
 }
 
 fn allowed(decision: advocate::limits::gcra::Decision) -> bool {
