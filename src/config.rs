@@ -132,7 +132,12 @@ pub struct OutboxSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
+    /// Address lookups per client address per minute, across every instance.
     pub lookups_per_minute: u32,
+    /// Unconfirmed submissions per email address per day (confirming gives one back).
+    pub unconfirmed_per_day: u32,
+    /// Messages per supporter email address per office (of a campaign) per day.
+    pub sender_office_per_day: u32,
     /// Messages of one campaign one office may receive in any hour (0: no cap); staff may
     /// override it per campaign and per office. What is over the cap waits, never dropped.
     pub office_per_hour: u32,
@@ -436,8 +441,20 @@ impl Settings {
                 );
             }
         }
-        if self.limits.lookups_per_minute == 0 {
-            return bad("limits.lookups_per_minute", "must be at least 1".into());
+        for (key, value) in [
+            ("limits.lookups_per_minute", self.limits.lookups_per_minute),
+            (
+                "limits.unconfirmed_per_day",
+                self.limits.unconfirmed_per_day,
+            ),
+            (
+                "limits.sender_office_per_day",
+                self.limits.sender_office_per_day,
+            ),
+        ] {
+            if value == 0 {
+                return bad(key, "must be at least 1".into());
+            }
         }
         for (key, value) in [
             ("limits.office_per_hour", self.limits.office_per_hour),
@@ -694,6 +711,38 @@ mod tests {
         ] {
             let err = Settings::load_with_env(None, env(&[(key, value)])).expect_err(value);
             assert!(err.to_string().contains(named), "{key}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn sender_limits_default_to_three_unconfirmed_and_one_per_office_and_refuse_zero() {
+        let s = Settings::load_with_env(None, env(&[])).expect("defaults are valid");
+        assert_eq!(
+            (
+                s.limits.lookups_per_minute,
+                s.limits.unconfirmed_per_day,
+                s.limits.sender_office_per_day
+            ),
+            (30, 3, 1)
+        );
+        for (key, named) in [
+            (
+                "ADVOCATE__LIMITS__LOOKUPS_PER_MINUTE",
+                "limits.lookups_per_minute",
+            ),
+            (
+                "ADVOCATE__LIMITS__UNCONFIRMED_PER_DAY",
+                "limits.unconfirmed_per_day",
+            ),
+            (
+                "ADVOCATE__LIMITS__SENDER_OFFICE_PER_DAY",
+                "limits.sender_office_per_day",
+            ),
+        ] {
+            for value in ["0", "-1", "many"] {
+                let err = Settings::load_with_env(None, env(&[(key, value)])).expect_err(value);
+                assert!(err.to_string().contains(named), "{key}={value}: {err}");
+            }
         }
     }
 

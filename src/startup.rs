@@ -267,13 +267,16 @@ fn run(
     settings: Settings,
 ) -> anyhow::Result<Server> {
     let settings = Arc::new(settings);
-    let outbox = Arc::new(Outbox::new(store.clone(), settings.clone(), wake));
+    let limits = Arc::new(crate::limits::Limits::new(store.clone(), &settings));
+    let outbox = Arc::new(Outbox::with_limits(
+        store.clone(),
+        settings.clone(),
+        wake,
+        limits.clone(),
+    ));
     let max_body = settings.server.max_body_bytes;
     let shutdown = settings.server.shutdown_timeout_secs;
     let hsts = settings.server.public_url.scheme() == "https";
-    let limits = Arc::new(crate::limits::Limits::new(
-        settings.limits.lookups_per_minute,
-    ));
     let campaigns = Arc::new(scorecard::CampaignCache::new(versions.clone()));
     let templates = Arc::new(crate::messages::TemplateCache::new(versions));
     let caches = crate::messages::FlowCaches {

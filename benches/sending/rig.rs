@@ -170,7 +170,7 @@ pub async fn submissions(
         send.push(
             measure(202, |i| {
                 // Each its own supporter: an address may have only a few unconfirmed
-                // submissions (`outbox::MAX_UNCONFIRMED_PER_EMAIL`).
+                // submissions (`limits.unconfirmed_per_day`).
                 let email = format!("jane.{round}.{i:04}.{run}@example.org");
                 let request = client
                     .post(&messages_url)
@@ -228,7 +228,7 @@ struct DeliveryRig {
 }
 
 /// The `s`th supporter of set `set`: an address may have only a few unconfirmed submissions
-/// (`outbox::MAX_UNCONFIRMED_PER_EMAIL`), so every submission has its own.
+/// (`limits.unconfirmed_per_day`), so every submission has its own.
 fn supporter(set: usize, s: usize) -> Supporter {
     Supporter {
         name: SupporterName::parse("Jane Doe").expect("name"),

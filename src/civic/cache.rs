@@ -46,18 +46,7 @@ impl LookupCache {
     /// The HMAC key: the configured secret, or one generated once and kept in the database.
     async fn key(&self) -> Result<&[u8], StoreError> {
         self.key
-            .get_or_try_init(|| async {
-                let configured = self.configured.expose_secret();
-                if !configured.is_empty() {
-                    return Ok(configured.as_bytes().to_vec());
-                }
-                let candidate = hex::encode(rand::random::<[u8; 32]>());
-                let stored = self
-                    .store
-                    .server_secret(SECRET_NAME, &candidate, now_secs())
-                    .await?;
-                Ok(hex::decode(&stored).unwrap_or_else(|_| stored.into_bytes()))
-            })
+            .get_or_try_init(|| hmac_key(&self.store, &self.configured))
             .await
             .map(Vec::as_slice)
     }
@@ -120,6 +109,21 @@ impl LookupCache {
     pub async fn choice(&self, token: &str) -> Result<Option<CachedChoice>, StoreError> {
         self.store.cached_choice(token, now_secs()).await
     }
+}
+
+/// The server's key for keyed hashes of personal data (the lookup cache's addresses, the rate
+/// limits' client and email addresses): `configured` (`civic.cache_secret`) when set, else one
+/// generated once and kept in the database, the same for every instance.
+pub async fn hmac_key(store: &Store, configured: &SecretString) -> Result<Vec<u8>, StoreError> {
+    let configured = configured.expose_secret();
+    if !configured.is_empty() {
+        return Ok(configured.as_bytes().to_vec());
+    }
+    let candidate = hex::encode(rand::random::<[u8; 32]>());
+    let stored = store
+        .server_secret(SECRET_NAME, &candidate, now_secs())
+        .await?;
+    Ok(hex::decode(&stored).unwrap_or_else(|_| stored.into_bytes()))
 }
 
 /// Hex HMAC-SHA256 of `text` under `key`.

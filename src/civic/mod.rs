@@ -6,7 +6,7 @@
 //! [`Provider`]; the legislator directory behind [`DirectorySource`]; every call to the outside
 //! world goes through one bounded [`http::HttpClient`].
 
-mod cache;
+pub(crate) mod cache;
 pub mod census;
 mod chain;
 pub mod divisions;

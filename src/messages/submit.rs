@@ -60,7 +60,7 @@ pub enum Outcome {
 /// Why the flow stopped; nothing was stored.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
-    /// The client is over its lookup limit (429).
+    /// The client is over its lookup limit (429, with when to try again).
     #[error(transparent)]
     TooMany(#[from] TooMany),
     #[error(transparent)]
@@ -146,7 +146,7 @@ impl Flow {
     ) -> Result<Lookup, FlowError> {
         let request = form.parse().map_err(LookupFailure::from)?;
         self.directory.check(&self.store).await?;
-        self.limits.check_lookup(client)?;
+        self.limits.check_lookup(client).await?;
         Ok(self
             .locator
             .find(&request)

@@ -33,6 +33,7 @@ pub use smtp::{Delivery, Mailer};
 pub use worker::Worker;
 
 use crate::config::Settings;
+use crate::limits::{Limits, TooMany};
 use crate::messages::{Draft, Supporter};
 use crate::scorecard::CampaignDoc;
 use crate::store::{MailRow, NewMail, NewSubmission, Store, StoreError, SubmissionView, Submitted};
@@ -46,9 +47,6 @@ use tokio::sync::{Notify, OnceCell};
 pub const CONFIRM_TTL: chrono::Duration = chrono::Duration::days(7);
 /// Name of the receipt-token key in `server_secrets`.
 const RECEIPT_KEY: &str = "receipt_token_key";
-/// Unconfirmed submissions one email address may have from the last day: beyond it, nobody can
-/// use the service to send someone a stream of confirmation emails.
-pub const MAX_UNCONFIRMED_PER_EMAIL: i64 = 3;
 /// Longest `Idempotency-Key` accepted.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
@@ -64,9 +62,11 @@ pub enum SendError {
     /// The `Idempotency-Key` is unusable (422).
     #[error("the Idempotency-Key must be 1 to 200 visible ASCII characters")]
     BadKey,
-    /// The email address already has unconfirmed submissions waiting (429).
-    #[error("This email address already has messages waiting for confirmation: please open the link in the email we sent, or try again tomorrow.")]
-    TooManyUnconfirmed,
+    /// Over a rate limit (429): the email address's unconfirmed submissions
+    /// (`limits.unconfirmed_per_day`) or offices it already wrote to today
+    /// (`limits.sender_office_per_day`). Nothing was written.
+    #[error(transparent)]
+    TooMany(#[from] TooMany),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -266,10 +266,24 @@ pub struct Outbox {
     receipt_key: OnceCell<Vec<u8>>,
     /// Wakes a worker in this process when messages become due.
     wake: Arc<Notify>,
+    /// The per-sender rate limits a submission takes.
+    limits: Arc<Limits>,
 }
 
 impl Outbox {
+    /// An outbox with rate limits of its own making (from `settings.limits`).
     pub fn new(store: Store, settings: Arc<Settings>, wake: Arc<Notify>) -> Outbox {
+        let limits = Arc::new(Limits::new(store.clone(), &settings));
+        Outbox::with_limits(store, settings, wake, limits)
+    }
+
+    /// An outbox under `limits` (the server's, shared with the lookups).
+    pub fn with_limits(
+        store: Store,
+        settings: Arc<Settings>,
+        wake: Arc<Notify>,
+        limits: Arc<Limits>,
+    ) -> Outbox {
         let from = if settings.smtp.enabled() {
             settings.smtp.from_address.clone()
         } else {
@@ -281,6 +295,7 @@ impl Outbox {
             from,
             receipt_key: OnceCell::new(),
             wake,
+            limits,
         }
     }
 
@@ -324,7 +339,9 @@ impl Outbox {
 
     /// Writes a submission for `drafts` (every one must have an office email address) and
     /// queues its confirmation email. With an `idempotency_key` seen before for this campaign,
-    /// writes nothing and answers with the earlier submission.
+    /// writes nothing and answers with the earlier submission. Over the supporter's rate limits
+    /// (unconfirmed submissions, offices already written to today) writes nothing and answers
+    /// [`SendError::TooMany`].
     pub async fn submit(
         &self,
         doc: &CampaignDoc,
@@ -418,6 +435,20 @@ impl Outbox {
                 scorecard_revision: d.scorecard_revision,
             });
         }
+        // Named in a refusal as the supporter saw them: "State Senator Jane Roe".
+        let labels: Vec<String> = drafts
+            .iter()
+            .map(|d| format!("{} {}", d.title, d.name))
+            .collect();
+        let offices: Vec<(&str, &str)> = drafts
+            .iter()
+            .zip(&labels)
+            .map(|(d, label)| (d.target_id.as_str(), label.as_str()))
+            .collect();
+        let (limits, office_names) = self
+            .limits
+            .submission(&supporter.email, &doc.campaign.slug, &offices)
+            .await?;
         let new = NewSubmission {
             id: id.clone(),
             campaign_slug: doc.campaign.slug.clone(),
@@ -427,9 +458,7 @@ impl Outbox {
             confirm_hash: token_hash(&confirm_token),
             receipt_hash: token_hash(&receipt_token),
             idempotency_hash,
-            email_hash: token_hash(&supporter.email.as_str().to_lowercase()),
-            unconfirmed_limit: MAX_UNCONFIRMED_PER_EMAIL,
-            limit_since: (now - chrono::Duration::days(1)).timestamp(),
+            limits,
             created_at: now.timestamp(),
             expires_at: (now + CONFIRM_TTL).timestamp(),
             mails,
@@ -455,7 +484,9 @@ impl Outbox {
                 id,
                 created: false,
             },
-            Submitted::TooManyUnconfirmed => return Err(SendError::TooManyUnconfirmed),
+            Submitted::Limited(refusal) => {
+                return Err(Limits::refused(refusal, &office_names).into())
+            }
         };
         Ok(submission)
     }
@@ -478,7 +509,11 @@ impl Outbox {
         }
         let outcome = self
             .store
-            .confirm_submission(&token_hash(confirm_token), chrono::Utc::now().timestamp())
+            .confirm_submission(
+                &token_hash(confirm_token),
+                chrono::Utc::now().timestamp(),
+                self.limits.unconfirmed_rule(),
+            )
             .await?;
         if let Confirmed::Now { id } = &outcome {
             tracing::info!(submission = %id, "submission confirmed; messages queued");

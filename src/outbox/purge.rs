@@ -42,6 +42,7 @@ impl Purger {
             .purge_submissions(now.timestamp(), cutoff.timestamp())
             .await?;
         let draft_links = self.store.purge_expired_draft_links(now).await?;
+        self.store.purge_rate_limits().await?;
         let report = PurgeReport {
             submissions,
             draft_links,

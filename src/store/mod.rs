@@ -10,6 +10,7 @@ mod counts;
 mod directory;
 mod health;
 mod jobs;
+pub mod limits;
 pub mod lookup_cache;
 mod messages;
 mod outbox;
@@ -22,6 +23,7 @@ pub use campaigns::{GoalChange, ImportBy, ImportReport};
 pub use caps::{CampaignCapsView, CapChange, CapSaved, OfficeCapRow};
 pub use counts::{CountEvent, Office};
 pub use jobs::{DirectoryChange, JobRun};
+pub use limits::{LimitRefusal, LimitTake, SubmissionLimits};
 pub use messages::{FollowedLink, NewDraftLink, NewTemplateVersion};
 pub use outbox::{
     Claimed, ClaimedMail, MailRow, NewMail, NewSubmission, Purged, SubmissionView, Submitted,
@@ -75,6 +77,10 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Invalid(String),
+    /// A submission's rate limits refused it: how its transaction rolls back. Never leaves the
+    /// store (`insert_submission` answers `Submitted::Limited`).
+    #[error("over a rate limit")]
+    Limited(limits::LimitRefusal),
 }
 
 impl StoreError {

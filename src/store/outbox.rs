@@ -7,8 +7,10 @@
 //! SQLite has one writer at a time, and the claim runs under `BEGIN IMMEDIATE`.
 
 use super::counts::{record_counts, record_office, Counted, Office};
+use super::limits::{take_submission_limits, LimitConnection, LimitRefusal, SubmissionLimits};
 use super::{campaign_id, in_transaction, on_pool, opaque_debug, Store, StoreError};
 use crate::domain::StateCode;
+use crate::limits::gcra::Gcra;
 use crate::outbox::caps::{
     CampaignCaps, Candidate, Decision, DeliveryCaps, OfficeKey, Plan, Window, GLOBAL_WINDOW_SECS,
     OFFICE_WINDOW_SECS,
@@ -53,12 +55,8 @@ pub struct NewSubmission {
     pub confirm_hash: String,
     pub receipt_hash: String,
     pub idempotency_hash: Option<String>,
-    /// SHA-256 of the lower-cased email address.
-    pub email_hash: String,
-    /// Refuse the submission when the address already has this many unconfirmed submissions
-    /// created since `limit_since`.
-    pub unconfirmed_limit: i64,
-    pub limit_since: i64,
+    /// The rate limits the submission takes, all or none, in its transaction.
+    pub limits: SubmissionLimits,
     pub created_at: i64,
     pub expires_at: i64,
     pub mails: Vec<NewMail>,
@@ -76,8 +74,9 @@ pub enum Submitted {
     Existing {
         id: String,
     },
-    /// The email address has too many unconfirmed submissions; nothing was written.
-    TooManyUnconfirmed,
+    /// Over a rate limit (the email address's unconfirmed submissions, or an office it already
+    /// wrote to); nothing was written.
+    Limited(LimitRefusal),
 }
 
 /// A mail claimed for sending, with everything needed to build it.
@@ -228,6 +227,8 @@ impl Store {
     /// seen before, writes nothing and names the earlier submission.
     pub async fn insert_submission(&self, new: &NewSubmission) -> Result<Submitted, StoreError> {
         match self.try_insert_submission(new).await {
+            // The limits' refusal rolled the transaction back.
+            Err(StoreError::Limited(refusal)) => Ok(Submitted::Limited(refusal)),
             Err(StoreError::Database(e)) if is_unique_violation(&e) => {
                 // Two requests with one key raced; the other one won.
                 match self.submission_by_idempotency(new).await? {
@@ -266,16 +267,9 @@ impl Store {
                     return Ok(Submitted::Existing { id });
                 }
             }
-            let unconfirmed: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM submissions WHERE email_hash = $1 AND created_at >= $2 \
-                 AND status = 'awaiting_confirmation'",
-            )
-            .bind(&new.email_hash)
-            .bind(new.limit_since)
-            .fetch_one(&mut *tx)
-            .await?;
-            if unconfirmed >= new.unconfirmed_limit {
-                return Ok(Submitted::TooManyUnconfirmed);
+            // A refusal is an error here, so the limits taken before it are rolled back.
+            if let Some(refusal) = take_submission_limits(&mut *tx, &new.limits).await? {
+                return Err(StoreError::Limited(refusal));
             }
             let campaign = campaign_id(&mut *tx, &new.campaign_slug).await?.ok_or_else(|| {
                 StoreError::Invalid(format!("no campaign `{}`", new.campaign_slug))
@@ -283,7 +277,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO submissions (id, campaign_id, state, status, supporter_name, \
                  supporter_email, confirm_hash, receipt_hash, idempotency_hash, created_at, \
-                 expires_at, email_hash) \
+                 expires_at, unconfirmed_key) \
                  VALUES ($1, $2, $3, 'awaiting_confirmation', $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(&new.id)
@@ -296,7 +290,7 @@ impl Store {
             .bind(&new.idempotency_hash)
             .bind(new.created_at)
             .bind(new.expires_at)
-            .bind(&new.email_hash)
+            .bind(&new.limits.unconfirmed.key)
             .execute(&mut *tx)
             .await?;
             for (position, mail) in new.mails.iter().enumerate() {
@@ -401,31 +395,40 @@ impl Store {
 
     /// Confirms the submission of `confirm_hash` and queues its messages, in one transaction.
     /// A submission is confirmed once: a second call answers `Already` and queues nothing.
+    ///
+    /// Only unconfirmed submissions count against `unconfirmed` (the email address's rule):
+    /// confirming gives back the action the submission took, in the same transaction.
     pub async fn confirm_submission(
         &self,
         confirm_hash: &str,
         now: i64,
+        unconfirmed: Gcra,
     ) -> Result<Confirmed, StoreError> {
         in_transaction!(self, tx => {
-            let found: Option<(String, SubmissionStatus, i64)> = sqlx::query_as(
-                "SELECT id, status, expires_at FROM submissions WHERE confirm_hash = $1",
+            let found: Option<(String, SubmissionStatus, i64, Option<String>)> = sqlx::query_as(
+                "SELECT id, status, expires_at, unconfirmed_key FROM submissions \
+                 WHERE confirm_hash = $1",
             )
             .bind(confirm_hash)
             .fetch_optional(&mut *tx)
             .await?;
             match found {
                 None => Ok(Confirmed::NotFound),
-                Some((id, SubmissionStatus::Confirmed, _)) => Ok(Confirmed::Already { id }),
-                Some((_, _, expires_at)) if expires_at <= now => Ok(Confirmed::Expired),
-                Some((id, _, _)) => {
-                    sqlx::query(
-                        "UPDATE submissions SET status = 'confirmed', confirmed_at = $2 \
-                         WHERE id = $1 AND status = 'awaiting_confirmation'",
+                Some((id, SubmissionStatus::Confirmed, _, _)) => Ok(Confirmed::Already { id }),
+                Some((_, _, expires_at, _)) if expires_at <= now => Ok(Confirmed::Expired),
+                Some((id, _, _, limit_key)) => {
+                    let confirmed = sqlx::query(
+                        "UPDATE submissions SET status = 'confirmed', confirmed_at = $2, \
+                         unconfirmed_key = NULL WHERE id = $1 AND status = 'awaiting_confirmation'",
                     )
                     .bind(&id)
                     .bind(now)
                     .execute(&mut *tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
+                    if let (1, Some(key)) = (confirmed, limit_key) {
+                        tx.refund_limit(&key, unconfirmed).await?;
+                    }
                     sqlx::query(
                         "UPDATE outbox SET status = 'queued', next_attempt_at = $2 \
                          WHERE submission_id = $1 AND status = 'held'",

@@ -5,6 +5,7 @@
 
 use super::site::Site;
 use crate::civic::{FailureKind, LookupFailure};
+use crate::limits::gcra::retry_after_secs;
 use crate::limits::TooMany;
 use crate::messages::editor::{HistoryError, PreviewError, SaveTemplateError};
 use crate::messages::{FlowError, MessageError};
@@ -27,7 +28,7 @@ pub struct Problem {
     pub field: Option<String>,
     /// What went wrong, for the log (5xx only).
     cause: Option<anyhow::Error>,
-    /// Seconds to send in `Retry-After` (a 503 that will pass).
+    /// Seconds to announce in `Retry-After` (every 429 has it; a 503 that will pass).
     pub retry_after: Option<u64>,
 }
 
@@ -114,8 +115,13 @@ impl From<askama::Error> for Problem {
 }
 
 impl From<TooMany> for Problem {
+    /// Every rate limit's refusal, the one place it becomes a 429: with the limiter's own
+    /// message and `Retry-After` from its arithmetic.
     fn from(err: TooMany) -> Problem {
-        Problem::new(StatusCode::TOO_MANY_REQUESTS, err.to_string())
+        Problem {
+            retry_after: Some(retry_after_secs(err.retry_after)),
+            ..Problem::new(StatusCode::TOO_MANY_REQUESTS, err.to_string())
+        }
     }
 }
 
@@ -159,9 +165,7 @@ impl From<SendError> for Problem {
     fn from(err: SendError) -> Problem {
         match err {
             SendError::Disabled => Problem::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
-            SendError::TooManyUnconfirmed => {
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, err.to_string())
-            }
+            SendError::TooMany(e) => e.into(),
             SendError::NoEmail(_) => Problem::invalid(err.to_string(), Some("targets")),
             SendError::BadKey => Problem::invalid(err.to_string(), Some("Idempotency-Key")),
             SendError::Store(e) => e.into(),
@@ -410,19 +414,18 @@ impl ResponseError for PageError {
         self.problem.log();
         let status = self.problem.status;
         let site = self.site.clone().unwrap_or_else(Site::fallback);
-        match super::site::error_page(site, status.as_u16(), &page_message(&self.problem)) {
-            Ok(body) => {
-                let mut res = super::respond::private_page(status, body);
-                retry_after(&mut res, self.problem.retry_after);
-                res
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "error page failed to render");
-                HttpResponse::build(status)
-                    .content_type("text/plain; charset=utf-8")
-                    .body(page_message(&self.problem))
-            }
-        }
+        let mut res =
+            match super::site::error_page(site, status.as_u16(), &page_message(&self.problem)) {
+                Ok(body) => super::respond::private_page(status, body),
+                Err(err) => {
+                    tracing::error!(error = %err, "error page failed to render");
+                    HttpResponse::build(status)
+                        .content_type("text/plain; charset=utf-8")
+                        .body(page_message(&self.problem))
+                }
+            };
+        retry_after(&mut res, self.problem.retry_after);
+        res
     }
 }
 

@@ -9,6 +9,7 @@ mod directory;
 mod dkim;
 mod fresh;
 mod health;
+mod limits;
 mod jobs;
 mod mailbox;
 mod messages;

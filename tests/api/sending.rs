@@ -4,8 +4,8 @@
 //! gaps, the receipt (page and API), and the counts.
 
 use advocate_test_support::{
-    emailable, location, send_request, sending_app, status_and_text, token_after, Aiosmtpd,
-    Delivered, Script, StubSmtp, TestApp, FROM,
+    as_env, boston_app_with, emailable, location, send_request, sending_app, sending_settings,
+    status_and_text, token_after, Aiosmtpd, Delivered, Script, StubSmtp, TestApp, FROM,
 };
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -199,7 +199,11 @@ async fn a_massachusetts_supporter_confirms_and_every_office_gets_its_mail() {
 #[tokio::test]
 async fn a_repeated_request_with_one_idempotency_key_makes_one_submission() {
     let smtp = StubSmtp::start(Script::normal()).await;
-    let (app, _census) = sending_app(&smtp.url()).await;
+    // Every submission here writes to the same offices as the same supporter: the per-office
+    // limit (one a day by default) is raised so the unconfirmed-submissions limit is the one met.
+    let mut owned = sending_settings(&smtp.url());
+    owned.push(("ADVOCATE__LIMITS__SENDER_OFFICE_PER_DAY", "10".to_string()));
+    let (app, _census) = boston_app_with(&as_env(&owned)).await;
     let (targets, _) = app.boston_targets().await;
     let (send_ids, _) = emailable(&targets);
     let request = send_request(&send_ids);

@@ -129,3 +129,89 @@ async fn the_seed_campaign_imports_and_round_trips_through_the_file_format() {
             .changed
     );
 }
+
+/// One rule of `count` per `period`.
+fn rule(count: u32, period: std::time::Duration) -> advocate::limits::gcra::Gcra {
+    advocate::limits::gcra::Gcra::new(std::num::NonZeroU32::new(count).expect("count"), period)
+}
+
+fn allowed(decision: advocate::limits::gcra::Decision) -> bool {
+    matches!(decision, advocate::limits::gcra::Decision::Allowed { .. })
+}
+
+#[tokio::test]
+async fn a_rate_limit_allows_its_burst_refuses_with_the_wait_refills_and_gives_back() {
+    use advocate::limits::gcra::Decision;
+    use std::time::Duration;
+    let (store, _dir) = fresh_store().await;
+    // Three an hour: one every 20 minutes once the three are used.
+    let hourly = rule(3, Duration::from_secs(3600));
+    for _ in 0..3 {
+        assert!(allowed(store.take_limit("a", hourly).await.expect("take")));
+    }
+    match store.take_limit("a", hourly).await.expect("take") {
+        Decision::Refused { retry_after } => assert!(
+            retry_after > Duration::from_secs(19 * 60) && retry_after <= Duration::from_secs(1200),
+            "{retry_after:?}"
+        ),
+        decision => panic!("the fourth was {decision:?}"),
+    }
+    // Another key has its own allowance.
+    assert!(allowed(store.take_limit("b", hourly).await.expect("take")));
+    // A refusal changed nothing; a refund gives exactly one back.
+    let tat = store.rate_limit_tat("a").await.expect("read");
+    assert!(!allowed(store.take_limit("a", hourly).await.expect("take")));
+    assert_eq!(store.rate_limit_tat("a").await.expect("read"), tat);
+    store.refund_limit("a", hourly).await.expect("refund");
+    assert!(allowed(store.take_limit("a", hourly).await.expect("take")));
+    assert!(!allowed(store.take_limit("a", hourly).await.expect("take")));
+
+    // Refill on the database's clock: two per 300 ms, used up, are both back 300 ms later.
+    let quick = rule(2, Duration::from_millis(300));
+    assert!(allowed(store.take_limit("q", quick).await.expect("take")));
+    assert!(allowed(store.take_limit("q", quick).await.expect("take")));
+    assert!(!allowed(store.take_limit("q", quick).await.expect("take")));
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert!(allowed(store.take_limit("q", quick).await.expect("take")));
+    assert!(allowed(store.take_limit("q", quick).await.expect("take")));
+}
+
+#[tokio::test]
+async fn concurrent_takes_of_one_key_never_pass_its_burst() {
+    use std::time::Duration;
+    let (store, _dir) = fresh_store().await;
+    let five = rule(5, Duration::from_secs(3600));
+    let takes = (0..20).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.take_limit("shared", five).await })
+    });
+    let mut passed = 0;
+    for take in futures_util::future::join_all(takes).await {
+        if allowed(take.expect("task").expect("take")) {
+            passed += 1;
+        }
+    }
+    assert_eq!(passed, 5);
+}
+
+#[tokio::test]
+async fn the_purge_deletes_rate_limit_rows_whose_allowance_is_full_again() {
+    use std::time::Duration;
+    let (store, _dir) = fresh_store().await;
+    assert!(allowed(
+        store
+            .take_limit("short", rule(1, Duration::from_millis(100)))
+            .await
+            .expect("take")
+    ));
+    assert!(allowed(
+        store
+            .take_limit("long", rule(1, Duration::from_secs(3600)))
+            .await
+            .expect("take")
+    ));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(store.purge_rate_limits().await.expect("purge"), 1);
+    assert!(store.rate_limit_tat("short").await.expect("read").is_none());
+    assert!(store.rate_limit_tat("long").await.expect("read").is_some());
+}

@@ -111,6 +111,9 @@ async fn the_api_and_the_pages_apply_the_same_rules_to_the_same_input() {
     let mut settings = as_env(&owned);
     // Mail is queued but not sent: the test counts what each answer stored.
     settings.push(("ADVOCATE__OUTBOX__WORKER", "false"));
+    // Each accepted case is sent twice, through the API then the page, by one supporter to the
+    // same offices: a second message to an office a day is otherwise refused.
+    settings.push(("ADVOCATE__LIMITS__SENDER_OFFICE_PER_DAY", "2"));
     let (app, _census) = boston_app_with(&settings).await;
     let (targets, _) = app.boston_targets().await;
     let all = ids(&targets);
