@@ -494,6 +494,11 @@ async fn staff_pages_have_no_serious_or_critical_accessibility_violations() {
             ("audit", "/staff/audit".to_string(), "Audit log"),
             ("totp", "/staff/totp".to_string(), "Second factor"),
             (
+                "legislator directory",
+                "/staff/directory".to_string(),
+                "Legislator directory",
+            ),
+            (
                 "templates list",
                 format!("/staff/campaigns/{SLUG}/templates"),
                 "Message templates",
