@@ -260,20 +260,7 @@ const GEO_PATH: &str = "/openstates/openstates-geo/archive/refs/heads/main.tar.g
 const ZIPS_PATH: &str = "/us-zipcodes-congress/zccd.csv";
 
 async fn stand_in(served: Served) -> MockServer {
-    let server = MockServer::start().await;
-    for (at, body) in [
-        (CONGRESS_PATH, served.congress),
-        (PEOPLE_PATH, served.people),
-        (GEO_PATH, served.geo),
-        (ZIPS_PATH, served.zips),
-    ] {
-        Mock::given(method("GET"))
-            .and(path(at))
-            .respond_with(ResponseTemplate::new(200).set_body_bytes(body))
-            .mount(&server)
-            .await;
-    }
-    server
+    slow_stand_in(served, Duration::ZERO).await
 }
 
 /// The `directory.*` settings pointing at a stand-in.
