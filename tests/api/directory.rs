@@ -260,12 +260,18 @@ const GEO_PATH: &str = "/openstates/openstates-geo/archive/refs/heads/main.tar.g
 const ZIPS_PATH: &str = "/us-zipcodes-congress/zccd.csv";
 
 async fn stand_in(served: Served) -> MockServer {
-    slow_stand_in(served, Duration::ZERO).await
+    let server = MockServer::start().await;
+    mount(&server, served).await;
+    server
 }
 
 /// The `directory.*` settings pointing at a stand-in.
 fn url_env(server: &MockServer) -> Vec<(String, String)> {
-    let base = server.uri();
+    url_env_at(&server.uri())
+}
+
+/// The directory's four URLs under `base`.
+fn url_env_at(base: &str) -> Vec<(String, String)> {
     vec![
         (
             "ADVOCATE__DIRECTORY__CONGRESS_URL".into(),
@@ -1058,7 +1064,12 @@ fn every_house_seat_and_senate_pair_is_complete() {
 
 /// Settings for `serve` with the start-up sync on, the datasets at `server`, and short waits.
 fn self_sync_env(server: &MockServer, census: &MockServer) -> Vec<(String, String)> {
-    let mut env = url_env(server);
+    self_sync_env_at(&server.uri(), census)
+}
+
+/// [`self_sync_env`] with the directory's downloads under `base`.
+fn self_sync_env_at(base: &str, census: &MockServer) -> Vec<(String, String)> {
+    let mut env = url_env_at(base);
     for (k, v) in [
         ("ADVOCATE__DIRECTORY__SYNC_ON_START", "true"),
         ("ADVOCATE__DIRECTORY__RETRY_MIN_SECS", "1"),
@@ -1095,14 +1106,8 @@ async fn wait_for_directory(app: &TestApp, want: &str, secs: u64) -> serde_json:
     }
 }
 
-/// The stand-in, serving `served` with each download delayed by `delay`.
-async fn slow_stand_in(served: Served, delay: Duration) -> MockServer {
-    let server = MockServer::start().await;
-    mount(&server, served, delay).await;
-    server
-}
-
-async fn mount(server: &MockServer, served: Served, delay: Duration) {
+/// Serves `served` at the four download paths.
+async fn mount(server: &MockServer, served: Served) {
     for (at, body) in [
         (CONGRESS_PATH, served.congress),
         (PEOPLE_PATH, served.people),
@@ -1111,14 +1116,35 @@ async fn mount(server: &MockServer, served: Served, delay: Duration) {
     ] {
         Mock::given(method("GET"))
             .and(path(at))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_bytes(body)
-                    .set_delay(delay),
-            )
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(body))
             .mount(server)
             .await;
     }
+}
+
+/// A door in front of `server`: connections are accepted at once, but nothing passes through
+/// until the sender is set to `true`. Answers the base URL to use in its place.
+async fn door(server: &MockServer) -> (String, tokio::sync::watch::Sender<bool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the door");
+    let at = listener.local_addr().expect("door address");
+    let behind = *server.address();
+    let (open, opened) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let mut opened = opened.clone();
+            tokio::spawn(async move {
+                if opened.wait_for(|open| *open).await.is_err() {
+                    return;
+                }
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(behind).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (format!("http://{at}"), open)
 }
 
 #[tokio::test]
@@ -1126,10 +1152,12 @@ async fn serve_on_an_empty_directory_loads_it_and_lookups_answer_loading_until_i
     let served = tokio::task::spawn_blocking(Served::full)
         .await
         .expect("served");
-    // The downloads take two seconds: long enough to be asked meanwhile.
-    let server = slow_stand_in(served, Duration::from_secs(2)).await;
+    // The downloads are held at a door until the questions below are asked: the directory is
+    // loading for as long as the test needs, however slow the machine.
+    let server = stand_in(served).await;
+    let (base, open) = door(&server).await;
     let census = advocate_test_support::boston_census().await;
-    let app = spawn_self_syncing(&self_sync_env(&server, &census)).await;
+    let app = spawn_self_syncing(&self_sync_env_at(&base, &census)).await;
 
     let res = app
         .get(&format!(
@@ -1138,7 +1166,7 @@ async fn serve_on_an_empty_directory_loads_it_and_lookups_answer_loading_until_i
             advocate_test_support::encode("24 Beacon St, Boston, MA 02133")
         ))
         .await;
-    assert_eq!(res.status().as_u16(), 503);
+    assert_eq!(res.status().as_u16(), 503, "a lookup while loading");
     let retry: u64 = res.headers()["retry-after"]
         .to_str()
         .expect("ascii")
@@ -1158,12 +1186,13 @@ async fn serve_on_an_empty_directory_loads_it_and_lookups_answer_loading_until_i
     let (status, page) = app
         .get_page("/act?address=24+Beacon+St%2C+Boston%2C+MA+02133")
         .await;
-    assert_eq!(status, 503);
+    assert_eq!(status, 503, "the page while loading");
     assert!(
         page.contains("The legislator directory is loading"),
         "{page}"
     );
 
+    open.send(true).expect("open the door");
     let dir = wait_for_directory(&app, "ready", 240).await;
     assert!(dir["legislators"].as_u64().unwrap_or(0) > 7000, "{dir}");
     let (status, body) = app.lookup_address("24 Beacon St, Boston, MA 02133").await;
@@ -1214,7 +1243,7 @@ async fn a_failing_source_shows_on_readyz_with_its_reason_and_a_retry_succeeds_o
     assert_eq!(status, 503);
 
     server.reset().await;
-    mount(&server, Served::small(), Duration::ZERO).await;
+    mount(&server, Served::small()).await;
     wait_for_directory(&app, "ready", 60).await;
     let (status, body) = app.lookup("zip=01001").await;
     assert_eq!(status, 200, "{body}");
@@ -1248,11 +1277,7 @@ fn without(members: &mut Vec<serde_json::Value>, bioguide: &str) {
 #[tokio::test]
 async fn a_resync_records_who_was_added_who_left_and_who_moved() {
     // First: the small directory without O000177.
-    let server = slow_stand_in(
-        small_with_congress(|m| without(m, "O000177")),
-        Duration::ZERO,
-    )
-    .await;
+    let server = stand_in(small_with_congress(|m| without(m, "O000177"))).await;
     let census = advocate_test_support::boston_census().await;
     let app = spawn_self_syncing(&self_sync_env(&server, &census)).await;
     wait_for_directory(&app, "ready", 60).await;
@@ -1277,7 +1302,7 @@ async fn a_resync_records_who_was_added_who_left_and_who_moved() {
             }
         }
     });
-    mount(&server, next, Duration::ZERO).await;
+    mount(&server, next).await;
     let audit = advocate::staff::audit::NewAudit::new(
         Utc::now(),
         advocate::staff::audit::Origin::cli(),
